@@ -93,7 +93,7 @@ class basic_circuit_breaker {
     duration slow_call_threshold = duration::zero();
     // Run as the test call when the open timeout expires, on the clock's timer
     // thread; keep it short and bounded by its own timeout.
-    std::function<result<void>()> probe;
+    std::function<result<void>()> probe{};
     // Which errors count as failures of the backend. Other errors count as
     // successes (the backend answered), except errc::cancelled, which is ignored.
     error_classifier is_failure = is_transient;

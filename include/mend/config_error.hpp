@@ -6,9 +6,9 @@
 #include <mend/error.hpp>
 #include <mend/version.hpp>
 
-#include <fmt/chrono.h>
 #include <fmt/format.h>
 
+#include <chrono>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -43,12 +43,26 @@ class config_error : public std::invalid_argument {
 
 namespace detail {
 
-// Throws config_error unless `valid`. `value` is formatted with fmt, so
-// durations print with their unit ("-5s", "250ms").
+// Formats a value for an error message. Durations use the largest unit that
+// shows them exactly ("-5s", "250ms", "7ns").
+template <class Value>
+std::string format_config_value(const Value& value) {
+  if constexpr (requires { std::chrono::duration_cast<std::chrono::nanoseconds>(value); }) {
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(value).count();
+    if (ns % 1'000'000'000 == 0) return fmt::format("{}s", ns / 1'000'000'000);
+    if (ns % 1'000'000 == 0) return fmt::format("{}ms", ns / 1'000'000);
+    if (ns % 1'000 == 0) return fmt::format("{}us", ns / 1'000);
+    return fmt::format("{}ns", ns);
+  } else {
+    return fmt::format("{}", value);
+  }
+}
+
+// Throws config_error unless `valid`.
 template <class Value>
 void require(bool valid, std::string_view component, std::string_view field, const Value& value,
              std::string_view requirement) {
-  if (!valid) throw config_error(component, field, fmt::format("{}", value), requirement);
+  if (!valid) throw config_error(component, field, format_config_value(value), requirement);
 }
 
 }  // namespace detail

@@ -163,9 +163,11 @@ TEST_CASE("manual clock cancel from another thread waits for a running callback"
   while (!entered) std::this_thread::yield();
 
   std::atomic<bool> cancel_returned{false};
+  std::atomic<bool> cancelled_before_run{true};
+  std::atomic<bool> finished_when_cancel_returned{false};
   std::thread canceller([&] {
-    CHECK_FALSE(clock.cancel(id));
-    CHECK(finished.load());
+    cancelled_before_run = clock.cancel(id);
+    finished_when_cancel_returned = finished.load();
     cancel_returned = true;
   });
   std::this_thread::yield();
@@ -174,6 +176,8 @@ TEST_CASE("manual clock cancel from another thread waits for a running callback"
   canceller.join();
   advancer.join();
   CHECK(cancel_returned.load());
+  CHECK_FALSE(cancelled_before_run.load());
+  CHECK(finished_when_cancel_returned.load());
 }
 
 TEST_CASE("clock add_saturated clamps instead of overflowing", "[clock]") {

@@ -51,18 +51,18 @@ struct failure_rate_over_time {
           window_(policy.window),
           minimum_calls_(policy.minimum_calls),
           width_(policy.window / policy.buckets),
-          slices_(policy.buckets) {}
+          buckets_(policy.buckets) {}
 
     void on_success(time_point now) noexcept {
       std::lock_guard lock(mutex_);
-      slice_at_locked(now).calls += 1;
+      bucket_at_locked(now).calls += 1;
     }
 
     bool on_failure(time_point now) noexcept {
       std::lock_guard lock(mutex_);
-      auto& slice = slice_at_locked(now);
-      slice.calls += 1;
-      slice.failures += 1;
+      auto& b = bucket_at_locked(now);
+      b.calls += 1;
+      b.failures += 1;
       const auto [calls, failures] = totals_locked(now);
       last_calls_ = calls;
       last_failures_ = failures;
@@ -72,7 +72,7 @@ struct failure_rate_over_time {
 
     void reset() noexcept {
       std::lock_guard lock(mutex_);
-      for (auto& slice : slices_) slice = {};
+      for (auto& b : buckets_) b = {};
     }
 
     std::string trip_reason() const {
@@ -83,26 +83,26 @@ struct failure_rate_over_time {
     }
 
    private:
-    struct slice {
-      std::int64_t index = -1;  // which width-long slice of time it counts
+    struct bucket {
+      std::int64_t index = -1;  // which width-long stretch of time it counts
       std::uint64_t calls = 0;
       std::uint64_t failures = 0;
     };
 
     std::int64_t index_of(time_point now) const noexcept { return now.time_since_epoch() / width_; }
 
-    slice& slice_at_locked(time_point now) noexcept {
+    bucket& bucket_at_locked(time_point now) noexcept {
       const auto index = index_of(now);
-      auto& s = slices_[static_cast<std::size_t>(index % static_cast<std::int64_t>(slices_.size()))];
-      if (s.index != index) s = slice{index, 0, 0};
+      auto& s = buckets_[static_cast<std::size_t>(index % static_cast<std::int64_t>(buckets_.size()))];
+      if (s.index != index) s = bucket{index, 0, 0};
       return s;
     }
 
     std::pair<std::uint64_t, std::uint64_t> totals_locked(time_point now) const noexcept {
       const auto newest = index_of(now);
-      const auto oldest = newest - static_cast<std::int64_t>(slices_.size()) + 1;
+      const auto oldest = newest - static_cast<std::int64_t>(buckets_.size()) + 1;
       std::uint64_t calls = 0, failures = 0;
-      for (const auto& s : slices_) {
+      for (const auto& s : buckets_) {
         if (s.index < oldest || s.index > newest) continue;
         calls += s.calls;
         failures += s.failures;
@@ -115,7 +115,7 @@ struct failure_rate_over_time {
     const std::uint32_t minimum_calls_;
     const duration width_;
     mutable std::mutex mutex_;
-    std::vector<slice> slices_;       // guarded by mutex_
+    std::vector<bucket> buckets_;       // guarded by mutex_
     std::uint64_t last_calls_ = 0;    // guarded by mutex_
     std::uint64_t last_failures_ = 0; // guarded by mutex_
   };
