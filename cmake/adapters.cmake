@@ -3,3 +3,29 @@
 # mend::mend never pulls them in. MEND_ADAPTER_TARGETS lists those that exist
 # so the install step exports them.
 set(MEND_ADAPTER_TARGETS "")
+
+# mend::json: include/mend/adapters/status_json.hpp renders status reports
+# with nlohmann_json (Debian: nlohmann-json3-dev).
+find_package(nlohmann_json 3 QUIET)
+if(nlohmann_json_FOUND)
+  add_library(mend_json INTERFACE)
+  add_library(mend::json ALIAS mend_json)
+  set_target_properties(mend_json PROPERTIES EXPORT_NAME json)
+  target_link_libraries(mend_json INTERFACE mend nlohmann_json::nlohmann_json)
+  list(APPEND MEND_ADAPTER_TARGETS mend_json)
+else()
+  message(STATUS "mend: nlohmann_json not found; mend::json and what needs it are not built")
+endif()
+
+# mend::sqlite: include/mend/adapters/sqlite_history.hpp keeps the status
+# history in SQLite (Debian: libsqlite3-dev).
+find_package(SQLite3 QUIET)
+if(SQLite3_FOUND)
+  add_library(mend_sqlite INTERFACE)
+  add_library(mend::sqlite ALIAS mend_sqlite)
+  set_target_properties(mend_sqlite PROPERTIES EXPORT_NAME sqlite)
+  target_link_libraries(mend_sqlite INTERFACE mend SQLite::SQLite3)
+  list(APPEND MEND_ADAPTER_TARGETS mend_sqlite)
+else()
+  message(STATUS "mend: SQLite3 not found; mend::sqlite and what needs it are not built")
+endif()

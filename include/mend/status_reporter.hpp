@@ -13,6 +13,8 @@
 #include <mend/result.hpp>
 #include <mend/version.hpp>
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
@@ -205,9 +207,9 @@ struct status_snapshot {
 // per time bucket over a span (by default one-minute buckets over a day).
 //
 // Trends are bucketed by each event's monotonic time, so a wall-clock jump
-// does not scramble them. A bucket is labelled with the wall time read at
-// construction plus the monotonic time elapsed since; after a wall-clock jump
-// these labels can differ from the events' own wall times.
+// does not scramble them. A bucket's label is the wall time read at
+// construction plus the monotonic time elapsed since. So after a wall-clock
+// jump the labels can differ from the events' own wall times.
 //
 // A component that has not emitted an event yet is unknown to the reporter;
 // add_breaker(), add_pool() and add_retry_policy() list it from the start.
@@ -454,20 +456,31 @@ class status_reporter final : public metrics_sink {
     update_count(pool.recovery_attempts, e, metric::recovery_attempts);
 
     switch (e.kind) {
-      case event_kind::pool_recovery_entered:
+      case event_kind::pool_recovery_entered: {
+        // The pool's event names no states, so the entry gets the reporter's.
+        const auto from = e.from.empty() ? to_string(pool.status) : e.from;
         pool.status = pool_health::recovering;
         if (e.error) pool.last_error = e.error.message();
-        append_history_locked(e, false);
+        append_history_locked(e, false, from, "recovering",
+                              e.reason.empty() ? "no connection left and creating one failed" : e.reason);
         break;
+      }
       case event_kind::pool_recovery_attempt:
         if (!has_sample(e, metric::recovery_attempts)) ++pool.recovery_attempts;
+        if (e.error) {
+          pool.last_error = e.error.message();
+          if (auto* bucket = trends_.bucket_at(e.at)) ++bucket->failures;
+        }
         break;
-      case event_kind::pool_recovery_exited:
+      case event_kind::pool_recovery_exited: {
         pool.status = pool_health::healthy;
         ++pool.recoveries;
         pool.last_recovery = e.wall_at;
-        append_history_locked(e, true);
+        const std::string reason =
+            e.reason.empty() ? fmt::format("connection created at recovery attempt {}", e.attempt) : std::string(e.reason);
+        append_history_locked(e, true, "recovering", "healthy", reason);
         break;
+      }
       case event_kind::pool_create_failed:
         if (pool.status != pool_health::recovering) pool.status = pool_health::degraded;
         if (e.error) pool.last_error = e.error.message();
@@ -521,14 +534,17 @@ class status_reporter final : public metrics_sink {
 
   // --- shared helpers ---------------------------------------------------
 
-  void append_history_locked(const event& e, bool recovery) {
+  // Appends `e` to the history. `from`, `to` and `reason` replace the
+  // event's own when it leaves them empty.
+  void append_history_locked(const event& e, bool recovery, std::string_view from = {}, std::string_view to = {},
+                             std::string_view reason = {}) {
     history_entry entry{e.kind,
                         e.level,
                         std::string(e.component),
                         std::string(e.target),
-                        std::string(e.from),
-                        std::string(e.to),
-                        std::string(e.reason),
+                        std::string(e.from.empty() ? from : e.from),
+                        std::string(e.to.empty() ? to : e.to),
+                        std::string(e.reason.empty() ? reason : e.reason),
                         e.error ? e.error.message() : std::string{},
                         e.at,
                         e.wall_at,

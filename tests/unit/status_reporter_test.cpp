@@ -364,10 +364,9 @@ TEST_CASE("pool status follows creation and recovery events", "[status_reporter]
   status.record(pool_event(mend::event_kind::pool_acquire_timed_out));
   CHECK(pool_of().status == mend::pool_health::degraded);
 
+  // Like the pool, the recovery events name no states and no reason.
   e = pool_event(mend::event_kind::pool_recovery_entered);
-  e.from = "degraded";
-  e.to = "recovering";
-  e.reason = "every connection failed";
+  e.error = make_error_code(mend::errc::connect_failed);
   status.record(e);
   CHECK(pool_of().status == mend::pool_health::recovering);
 
@@ -375,14 +374,19 @@ TEST_CASE("pool status follows creation and recovery events", "[status_reporter]
   const std::array first_attempt{mend::metric_sample{mend::metric::recovery_attempts, 1}};
   e = pool_event(mend::event_kind::pool_recovery_attempt);
   e.metrics = first_attempt;
+  e.error = make_error_code(mend::errc::timed_out);
   status.record(e);
-  status.record(pool_event(mend::event_kind::pool_create_failed));
   CHECK(pool_of().status == mend::pool_health::recovering);
   CHECK(pool_of().recovery_attempts == 1);
+  CHECK(pool_of().last_error == "operation timed out");
 
   clock.advance(5s);
   status.record(pool_event(mend::event_kind::pool_recovery_attempt));  // no sample: counted
-  status.record(pool_event(mend::event_kind::pool_recovery_exited));
+  status.record(pool_event(mend::event_kind::pool_connection_created));
+  CHECK(pool_of().status == mend::pool_health::recovering);
+  e = pool_event(mend::event_kind::pool_recovery_exited);
+  e.attempt = 2;
+  status.record(e);
 
   const auto report = status.snapshot();
   const auto& pool = report.connection_pools.at(0);
@@ -391,11 +395,19 @@ TEST_CASE("pool status follows creation and recovery events", "[status_reporter]
   CHECK(pool.recoveries == 1);
   CHECK(pool.last_recovery == new_year + 10s);
   REQUIRE(report.history.size() == 2);
-  CHECK(report.history[0].kind == mend::event_kind::pool_recovery_entered);
-  CHECK(report.history[0].reason == "every connection failed");
-  CHECK_FALSE(report.history[0].recovery);
-  CHECK(report.history[1].kind == mend::event_kind::pool_recovery_exited);
-  CHECK(report.history[1].recovery);
+  const auto& entered = report.history[0];
+  CHECK(entered.kind == mend::event_kind::pool_recovery_entered);
+  CHECK(entered.from == "degraded");
+  CHECK(entered.to == "recovering");
+  CHECK(entered.reason == "no connection left and creating one failed");
+  CHECK(entered.error == "connection failed");
+  CHECK_FALSE(entered.recovery);
+  const auto& exited = report.history[1];
+  CHECK(exited.kind == mend::event_kind::pool_recovery_exited);
+  CHECK(exited.from == "recovering");
+  CHECK(exited.to == "healthy");
+  CHECK(exited.reason == "connection created at recovery attempt 2");
+  CHECK(exited.recovery);
   CHECK(report.trends.totals == mend::trend_counts{.failures = 2, .recoveries = 1});
 }
 
