@@ -54,12 +54,12 @@ constexpr std::string_view to_string(rollout_state state) noexcept {
 // A snapshot of a rollout, for reports and command-line tools.
 struct rollout_status {
   rollout_state state = rollout_state::pending;
-  std::size_t step = 0;     // steps entered so far; 0 before the first
-  int green_weight = 0;     // green's weight as last applied (blue has 100 minus it)
-  std::string live;         // the target that serves production: blue, or green once promoted
-  std::string standby;      // the other one: green while rolling out, blue once promoted
-  std::string reason;       // why the rollout is in its state, as in the last event
-  bool traffic_restored = true;  // false while a rollback could not yet give blue all traffic
+  std::size_t step = 0;            // steps entered so far; 0 before the first
+  int green_weight = 0;            // green's weight as last applied (blue has 100 minus it)
+  std::string live;                // the target that serves production: blue, or green once promoted
+  std::string standby;             // the other one: green while rolling out, blue once promoted
+  std::string reason;              // why the rollout is in its state, as in the last event
+  bool traffic_restored = true;    // false while a rollback could not yet give blue all traffic
   switch_error last_switch_error;  // the traffic switch's last failure, if any
 };
 
@@ -122,7 +122,10 @@ class rollout {
   };
 
   rollout(clock& clk, traffic_switch& traffic, options opts)
-      : clock_(clk), traffic_(traffic), options_(validated(std::move(opts))), live_(options_.blue),
+      : clock_(clk),
+        traffic_(traffic),
+        options_(validated(std::move(opts))),
+        live_(options_.blue),
         standby_(options_.green) {}
 
   rollout(const rollout&) = delete;
@@ -146,8 +149,7 @@ class rollout {
   // ends the rollout as rolled back.
   result<void> start() {
     std::lock_guard lock(mutex_);
-    if (state_ != rollout_state::pending)
-      return make_error_code(std::errc::operation_not_permitted);
+    if (state_ != rollout_state::pending) return make_error_code(std::errc::operation_not_permitted);
 
     const auto now = clock_.now();
     if (auto restored = give_blue_everything_locked(); !restored) {
@@ -247,18 +249,17 @@ class rollout {
     for (std::size_t i = 0; i < opts.steps.size(); ++i) {
       detail::require(opts.steps[i] >= 1 && opts.steps[i] <= traffic_switch::max_weight, component, "steps",
                       fmt::format("{}", opts.steps), "each step must be from 1 to 100");
-      detail::require(i == 0 || opts.steps[i] > opts.steps[i - 1], component, "steps",
-                      fmt::format("{}", opts.steps), "steps must increase");
+      detail::require(i == 0 || opts.steps[i] > opts.steps[i - 1], component, "steps", fmt::format("{}", opts.steps),
+                      "steps must increase");
     }
-    detail::require(opts.steps.back() == traffic_switch::max_weight, component, "steps",
-                    fmt::format("{}", opts.steps), "the last step must be 100");
+    detail::require(opts.steps.back() == traffic_switch::max_weight, component, "steps", fmt::format("{}", opts.steps),
+                    "the last step must be 100");
     detail::require(opts.hold >= duration::zero(), component, "hold", opts.hold, "must not be negative");
     detail::require(opts.health_interval > duration::zero(), component, "health_interval", opts.health_interval,
                     "must be greater than zero");
     detail::require(opts.health_timeout > duration::zero(), component, "health_timeout", opts.health_timeout,
                     "must be greater than zero");
-    detail::require(static_cast<bool>(opts.green_health), component, "green_health", "empty function",
-                    "must be set");
+    detail::require(static_cast<bool>(opts.green_health), component, "green_health", "empty function", "must be set");
     return opts;
   }
 
@@ -328,8 +329,8 @@ class rollout {
       return;
     }
     if (now >= hold_until_) {
-      (void)next_step_locked(now, fmt::format("green held {}% for {} ({})", green_weight_,
-                                              readable(options_.hold), reading.reason));
+      (void)next_step_locked(
+          now, fmt::format("green held {}% for {} ({})", green_weight_, readable(options_.hold), reading.reason));
       return;
     }
     schedule_tick_locked(std::min(clock::add_saturated(now, options_.health_interval), hold_until_));
@@ -346,8 +347,8 @@ class rollout {
       return make_error_code(errc::target_unhealthy);
     }
     if (state_ == rollout_state::verifying)
-      return enter_step_locked(now, 0, fmt::format("advanced by hand; green passed its health checks ({})",
-                                                   reading.reason));
+      return enter_step_locked(now, 0,
+                               fmt::format("advanced by hand; green passed its health checks ({})", reading.reason));
     return next_step_locked(now, fmt::format("advanced by hand at {}% ({})", green_weight_, reading.reason));
   }
 
@@ -367,10 +368,9 @@ class rollout {
         traffic_.apply({{options_.green, weight}, {options_.blue, traffic_switch::max_weight - weight}});
     if (!applied) {
       const auto failure = traffic_.last_error();
-      finish_rollback_locked(now, stage_locked(),
-                             fmt::format("traffic switch failed while moving green to {}%: {}", weight,
-                                         failure.message),
-                             true, {});
+      finish_rollback_locked(
+          now, stage_locked(),
+          fmt::format("traffic switch failed while moving green to {}%: {}", weight, failure.message), true, {});
       return applied.error();
     }
     const auto from = stage_locked();
@@ -414,7 +414,7 @@ class rollout {
   // switch already failed (`switch_failure`), and emits one event. Returns
   // the switch's error when blue did not get all traffic.
   std::error_code finish_rollback_locked(time_point now, std::string from, std::string reason, bool automatic,
-                              std::error_code switch_failure) {
+                                         std::error_code switch_failure) {
     state_ = rollout_state::rolled_back;
     std::error_code error = switch_failure;
     if (!error) {
@@ -463,9 +463,8 @@ class rollout {
     return fmt::format("{}", std::chrono::duration_cast<std::chrono::milliseconds>(d));
   }
 
-  void emit_locked(event_kind kind, time_point now, std::string_view from, std::string_view to,
-                   std::string_view reason, std::error_code error = {}, duration delay = {},
-                   severity level = severity::info) const {
+  void emit_locked(event_kind kind, time_point now, std::string_view from, std::string_view to, std::string_view reason,
+                   std::error_code error = {}, duration delay = {}, severity level = severity::info) const {
     event e;
     e.kind = kind;
     e.level = level;

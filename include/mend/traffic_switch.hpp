@@ -119,7 +119,9 @@ class traffic_switch {
     std::lock_guard lock(mutex_);
     std::string message;
     auto current = read_weight(target, message);
-    if (!current) return fail(current.error(), fmt::format("reading the weight of {} failed: {}", target, text_of(current.error(), message)));
+    if (!current)
+      return fail(current.error(),
+                  fmt::format("reading the weight of {} failed: {}", target, text_of(current.error(), message)));
     last_error_ = {};
     return current;
   }
@@ -154,7 +156,8 @@ class traffic_switch {
       std::string message;
       auto current = read_weight(change.target, message);
       if (!current)
-        return fail(current.error(), fmt::format("reading the weight of {} failed: {}", change.target, text_of(current.error(), message)));
+        return fail(current.error(), fmt::format("reading the weight of {} failed: {}", change.target,
+                                                 text_of(current.error(), message)));
       if (change.weight > current.value()) raises.push_back({&change, current.value()});
       if (change.weight < current.value()) lowers.push_back({&change, current.value()});
     }
@@ -173,9 +176,8 @@ class traffic_switch {
       if (change.target.empty())
         return fail(make_error_code(errc::invalid_argument), "a weight change names no target");
       if (change.weight < 0 || change.weight > max_weight)
-        return fail(make_error_code(errc::invalid_argument),
-                    fmt::format("invalid weight {} for {} (must be 0 to {})", change.weight, change.target,
-                                max_weight));
+        return fail(make_error_code(errc::invalid_argument), fmt::format("invalid weight {} for {} (must be 0 to {})",
+                                                                         change.weight, change.target, max_weight));
       for (std::size_t j = 0; j < i; ++j) {
         if (changes[j].target == change.target)
           return fail(make_error_code(errc::invalid_argument),
@@ -188,15 +190,13 @@ class traffic_switch {
   result<void> set_and_verify(const weight_change& change) {
     std::string message;
     if (auto written = write_weight(change.target, change.weight, message); !written)
-      return fail(written.error(),
-                  fmt::format("setting the weight of {} to {} failed: {}", change.target, change.weight,
-                              text_of(written.error(), message)));
+      return fail(written.error(), fmt::format("setting the weight of {} to {} failed: {}", change.target,
+                                               change.weight, text_of(written.error(), message)));
 
     auto read_back = read_weight(change.target, message);
     if (!read_back)
-      return fail(read_back.error(),
-                  fmt::format("reading back the weight of {} failed: {}", change.target,
-                              text_of(read_back.error(), message)));
+      return fail(read_back.error(), fmt::format("reading back the weight of {} failed: {}", change.target,
+                                                 text_of(read_back.error(), message)));
     if (read_back.value() != change.weight)
       return fail(make_error_code(switch_errc::weight_not_applied),
                   fmt::format("the weight of {} reads {} after it was set to {}", change.target, read_back.value(),

@@ -15,17 +15,15 @@
 namespace mend_test {
 
 // Aborts with the failed condition; libFuzzer reports an abort as a crash.
-#define MEND_FUZZ_CHECK(condition)                                                         \
-  do {                                                                                     \
-    if (!(condition)) {                                                                    \
+#define MEND_FUZZ_CHECK(condition)                                                       \
+  do {                                                                                   \
+    if (!(condition)) {                                                                  \
       std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #condition); \
-      std::abort();                                                                        \
-    }                                                                                      \
+      std::abort();                                                                      \
+    }                                                                                    \
   } while (false)
 
-inline bool is_blank(std::string_view text) {
-  return text.find_first_not_of(" \t\r\n") == std::string_view::npos;
-}
+inline bool is_blank(std::string_view text) { return text.find_first_not_of(" \t\r\n") == std::string_view::npos; }
 
 inline void check_haproxy_reply_parsers(std::string_view input) {
   namespace haproxy = mend::haproxy;

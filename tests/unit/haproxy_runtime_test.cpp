@@ -471,8 +471,7 @@ TEST_CASE("client reports a missing socket", "[haproxy]") {
 
   REQUIRE_FALSE(outcome);
   CHECK(outcome.error() == std::errc::no_such_file_or_directory);
-  CHECK(message ==
-        "connecting to HAProxy failed (/tmp/mend-no-such-dir/admin.sock): " + outcome.error().message());
+  CHECK(message == "connecting to HAProxy failed (/tmp/mend-no-such-dir/admin.sock): " + outcome.error().message());
 }
 
 TEST_CASE("client reports a socket nobody listens on", "[haproxy]") {
@@ -589,6 +588,29 @@ TEST_CASE("server health signal follows HAProxy's checks", "[haproxy]") {
   CHECK(blue_reading.reason == "UP, last check L7OK (layer 7 check passed)");
   CHECK_FALSE(green_reading.healthy);
   CHECK(green_reading.reason == "DOWN, last check L4CON (layer 4 connection problem)");
+}
+
+TEST_CASE("server no check has completed is unhealthy", "[haproxy]") {
+  // HAProxy reports servers UP when it starts, before their first check.
+  const auto reply = "1\n" + state_header + "3 app 2 green 127.0.0.1 2 0 0 0 0 1 0 2 6 0 0 0 - 18092 - 0 0 - - 0\n";
+  fake_admin_socket server{[&](const std::string&) { return reply; }};
+  const auto signal = haproxy::server_health_signal(client_for(server), "app", "green");
+
+  const auto reading = signal();
+
+  CHECK_FALSE(reading.healthy);
+  CHECK(reading.reason == "UP, last check INI (initializing)");
+}
+
+TEST_CASE("server without active checks is unhealthy", "[haproxy]") {
+  const auto reply = "1\n" + state_header + "3 app 2 green 127.0.0.1 2 0 0 0 0 1 0 2 0 0 0 0 - 18092 - 0 0 - - 0\n";
+  fake_admin_socket server{[&](const std::string&) { return reply; }};
+  const auto signal = haproxy::server_health_signal(client_for(server), "app", "green");
+
+  const auto reading = signal();
+
+  CHECK_FALSE(reading.healthy);
+  CHECK(reading.reason == "UP, no active health check enabled");
 }
 
 TEST_CASE("unreadable state counts as unhealthy", "[haproxy]") {

@@ -48,8 +48,12 @@ struct rollout_fixture {
   mend::time_point start = clock.now();
 
   mend::rollout::options options() {
-    return {.name = "deploy", .hold = 10s, .health_interval = 1s, .health_timeout = 30s,
-            .green_health = green.signal(), .sink = &sink};
+    return {.name = "deploy",
+            .hold = 10s,
+            .health_interval = 1s,
+            .health_timeout = 30s,
+            .green_health = green.signal(),
+            .sink = &sink};
   }
 
   std::vector<std::string> stages(mend::event_kind kind) const {
@@ -82,8 +86,7 @@ TEST_CASE("rollout walks 10 50 100 and promotes", "[rollout]") {
   f.clock.advance(10s);
   CHECK(deploy.state() == mend::rollout_state::promoted);
   CHECK(f.stages(mend::event_kind::rollout_started) == strings{"pending -> verifying"});
-  CHECK(f.stages(mend::event_kind::rollout_step_changed) ==
-        strings{"verifying -> 10%", "10% -> 50%", "50% -> 100%"});
+  CHECK(f.stages(mend::event_kind::rollout_step_changed) == strings{"verifying -> 10%", "10% -> 50%", "50% -> 100%"});
   CHECK(f.stages(mend::event_kind::rollout_promoted) == strings{"100% -> promoted"});
   CHECK(f.sink.count(mend::event_kind::rollout_rolled_back) == 0);
   CHECK(f.clock.pending_timers() == 0);
@@ -497,7 +500,8 @@ TEST_CASE("health signal that throws counts as unhealthy", "[rollout]") {
   f.clock.advance(2s);
 
   CHECK(deploy.state() == mend::rollout_state::rolled_back);
-  CHECK(deploy.status().reason == "green did not pass its health checks within 2s (health signal threw: socket closed)");
+  CHECK(deploy.status().reason ==
+        "green did not pass its health checks within 2s (health signal threw: socket closed)");
 }
 
 TEST_CASE("wait returns the final state", "[rollout]") {

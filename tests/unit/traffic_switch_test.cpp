@@ -28,8 +28,7 @@ TEST_CASE("apply reads every weight back", "[traffic_switch]") {
 
   REQUIRE(traffic.apply({{"green", 10}, {"blue", 90}}));
 
-  CHECK(traffic.commands() ==
-        strings{"get green", "get blue", "set green 10", "get green", "set blue 90", "get blue"});
+  CHECK(traffic.commands() == strings{"get green", "get blue", "set green 10", "get green", "set blue 90", "get blue"});
 }
 
 TEST_CASE("apply sends nothing for an unchanged weight", "[traffic_switch]") {

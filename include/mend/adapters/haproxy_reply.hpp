@@ -288,6 +288,11 @@ struct server_state {
   // True when checks are configured, enabled and not paused (HAProxy pauses them in maintenance).
   bool checks_enabled() const noexcept { return (check_state & 0x0e) == 0x06; }
 
+  // True once a health check of the server has completed since HAProxy
+  // started. Before that HAProxy reports a server UP without having checked
+  // it, with the check status INI.
+  bool check_completed() const noexcept { return check_status >= 3; }
+
   // True when HAProxy counts the server as UP (running or in slow start) and
   // it is not in maintenance. A draining server is up: it keeps its sessions.
   bool up() const noexcept {

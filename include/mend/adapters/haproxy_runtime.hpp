@@ -178,25 +178,19 @@ class runtime_client {
   // `set server <backend>/<server> state ready|drain|maint`.
   result<void> set_server_state(std::string_view backend, std::string_view server, admin_state state,
                                 std::string* message = nullptr) const {
-    if (auto valid = check_names(backend, server, message); !valid) return valid;
     const std::string_view word = state == admin_state::ready   ? "ready"
                                   : state == admin_state::drain ? "drain"
                                                                 : "maint";
-    auto reply = execute(fmt::format("set server {}/{} state {}", backend, server, word), message);
-    if (!reply) return reply.error();
-    return parse_command_reply(reply.value(), message);
+    return set_server(backend, server, "state", word, message);
   }
 
   // `set server <backend>/<server> health up|stopping|down`.
   result<void> set_server_health(std::string_view backend, std::string_view server, forced_health health,
                                  std::string* message = nullptr) const {
-    if (auto valid = check_names(backend, server, message); !valid) return valid;
     const std::string_view word = health == forced_health::up         ? "up"
                                   : health == forced_health::stopping ? "stopping"
                                                                       : "down";
-    auto reply = execute(fmt::format("set server {}/{} health {}", backend, server, word), message);
-    if (!reply) return reply.error();
-    return parse_command_reply(reply.value(), message);
+    return set_server(backend, server, "health", word, message);
   }
 
   const options& config() const noexcept { return options_; }
@@ -217,6 +211,16 @@ class runtime_client {
    private:
     int fd_;
   };
+
+  // Sends `set server <backend>/<server> <field> <value>`, which prints
+  // nothing when it succeeds.
+  result<void> set_server(std::string_view backend, std::string_view server, std::string_view field,
+                          std::string_view value, std::string* message) const {
+    if (auto valid = check_names(backend, server, message); !valid) return valid;
+    auto reply = execute(fmt::format("set server {}/{} {} {}", backend, server, field, value), message);
+    if (!reply) return reply.error();
+    return parse_command_reply(reply.value(), message);
+  }
 
   static options validated(options opts) {
     const std::string_view component = "haproxy::runtime_client";
@@ -370,17 +374,21 @@ class backend_switch final : public traffic_switch {
 };
 
 // Reads a server's health from HAProxy's own checks: healthy while
-// `show servers state` reports it UP and not in maintenance. The reason is
-// the state summary ("DOWN, last check L4CON (layer 4 connection problem)").
-// A failed read counts as unhealthy, with the error as the reason, so a
-// rollout never moves traffic on a state it could not see.
+// `show servers state` reports it UP, not in maintenance, with active checks
+// enabled and at least one of them completed. The last condition matters
+// because HAProxy reports every server UP when it starts, before any check
+// ran. The reason is the state summary, e.g. "DOWN, last check L4CON (layer
+// 4 connection problem)". A failed read counts as unhealthy, with the error
+// as the reason, so a rollout never moves traffic on a state it could not see.
 inline health_signal server_health_signal(runtime_client client, std::string backend, std::string server) {
   return [client = std::move(client), backend = std::move(backend), server = std::move(server)] {
     std::string message;
     auto state = client.find_server_state(backend, server, &message);
     if (!state)
       return health_reading{false, fmt::format("reading the state of {}/{} failed: {}", backend, server, message)};
-    return health_reading{state.value().up(), state.value().summary()};
+    const auto& found = state.value();
+    if (!found.checks_enabled()) return health_reading{false, found.summary() + ", no active health check enabled"};
+    return health_reading{found.up() && found.check_completed(), found.summary()};
   };
 }
 
