@@ -1,5 +1,5 @@
-// What status_reporter::record() costs a component that reports an event,
-// against a null sink, and what a snapshot costs with a full history.
+// The cost of status_reporter::record() to a component that reports an event,
+// against a null sink, and the cost of a snapshot with a full history.
 #include <mend/adapters/sqlite_history.hpp>
 #include <mend/manual_clock.hpp>
 #include <mend/metrics_sink.hpp>
