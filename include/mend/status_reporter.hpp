@@ -108,6 +108,7 @@ struct endpoint_status {
   std::string target;
   std::string health;    // the `to` of the last health change ("healthy", "unhealthy"); empty if none yet
   std::string rotation;  // the `to` of the last rotation change; empty if none yet
+  std::optional<std::int64_t> weight;  // the effective weight the balancer last reported
   std::optional<wall_time> last_change;
   std::string last_reason;
 };
@@ -513,6 +514,7 @@ class status_reporter final : public metrics_sink {
       endpoint.health = std::string(e.to);
     } else {
       endpoint.rotation = std::string(e.to);
+      if (has_sample(e, metric::weight)) endpoint.weight = e.metric_or(metric::weight, 0);
     }
     endpoint.last_change = e.wall_at;
     endpoint.last_reason = std::string(e.reason);

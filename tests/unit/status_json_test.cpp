@@ -204,3 +204,38 @@ TEST_CASE("json report is withheld without the role", "[status_json]") {
   REQUIRE(granted);
   CHECK(granted.value()["circuit_breakers"][0]["name"] == "ax_connection");
 }
+
+TEST_CASE("json endpoints and rollouts", "[status_json]") {
+  mend::manual_clock clock;
+  mend::status_reporter status{clock};
+  mend::event e;
+  e.component = "aos_balancer";
+  e.target = "aos1:8101";
+  e.at = clock.now();
+  e.wall_at = clock.wall_now();
+
+  e.kind = mend::event_kind::endpoint_rotation_changed;
+  e.from = "in";
+  e.to = "out";
+  e.reason = "unhealthy";
+  const std::array weight{mend::metric_sample{mend::metric::weight, 0}};
+  e.metrics = weight;
+  status.record(e);
+
+  e = {};
+  e.kind = mend::event_kind::rollout_step_changed;
+  e.component = "aos_deploy";
+  e.at = clock.now();
+  e.wall_at = clock.wall_now();
+  e.from = "verifying";
+  e.to = "10%";
+  status.record(e);
+
+  const auto report = mend::to_json(status);
+  CHECK(report["endpoints"].dump() ==
+        R"([{"target":"aos1:8101","health":null,"rotation":"out","weight":0,)"
+        R"("last_change":"2025-01-01T00:00:00Z","last_reason":"unhealthy"}])");
+  CHECK(report["rollouts"].dump() ==
+        R"([{"name":"aos_deploy","phase":"in_progress","step":"10%",)"
+        R"("last_change":"2025-01-01T00:00:00Z","last_reason":null}])");
+}

@@ -424,8 +424,10 @@ TEST_CASE("endpoints and rollouts keep their last change", "[status_reporter]") 
                       "2 consecutive successes", clock);
   e.target = "aos1:8101";
   status.record(e);
+  const std::array weight{mend::metric_sample{mend::metric::weight, 10}};
   e = make_transition(mend::event_kind::endpoint_rotation_changed, "aos_balancer", "out", "in", "healthy", clock);
   e.target = "aos1:8101";
+  e.metrics = weight;
   status.record(e);
   status.record(make_transition(mend::event_kind::rollout_started, "aos_deploy", "", "0%", "green healthy", clock));
   status.record(make_transition(mend::event_kind::rollout_step_changed, "aos_deploy", "0%", "10%", "", clock));
@@ -437,6 +439,7 @@ TEST_CASE("endpoints and rollouts keep their last change", "[status_reporter]") 
   CHECK(report.endpoints[0].target == "aos1:8101");
   CHECK(report.endpoints[0].health == "healthy");
   CHECK(report.endpoints[0].rotation == "in");
+  CHECK(report.endpoints[0].weight == 10);
   CHECK(report.endpoints[0].last_change == new_year + 30s);
   REQUIRE(report.rollouts.size() == 1);
   CHECK(report.rollouts[0].phase == "rolled_back");

@@ -166,6 +166,7 @@ inline nlohmann::ordered_json to_json(const status_snapshot& s) {
     item["target"] = e.target;
     item["health"] = json_text_or_null(e.health);
     item["rotation"] = json_text_or_null(e.rotation);
+    item["weight"] = e.weight ? nlohmann::ordered_json(*e.weight) : nlohmann::ordered_json(nullptr);
     item["last_change"] = json_time_or_null(e.last_change);
     item["last_reason"] = json_text_or_null(e.last_reason);
     endpoints.push_back(std::move(item));
