@@ -220,6 +220,9 @@ struct status_snapshot {
 // history_store, which only queues it: it never waits for I/O. The reporter's
 // mutex is taken last (inside the component locks that call record()), so
 // nothing else is locked while holding it except the store's queue.
+// NOTE: snapshot() copies the report under the same mutex, so a record()
+// that arrives meanwhile waits for the copy (about 0.1 ms with 1000 history
+// entries, measured by bench/status_reporter_bench).
 //
 //   mend::status_reporter status{clock, {}};
 //   mend::circuit_breaker breaker{clock, {.name = "ax_connection", .sink = &status}};
