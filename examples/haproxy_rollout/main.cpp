@@ -210,10 +210,12 @@ class signal_watcher {
 };
 
 int run(const settings& config) {
+  progress_printer progress{config.steps.size()};
+
+  // [snippet:rollout]
   mend::steady_clock_source clock;
   const mend::haproxy::runtime_client runtime{{.socket_path = config.socket, .timeout = config.timeout}};
   mend::haproxy::backend_switch traffic{runtime, config.backend};
-  progress_printer progress{config.steps.size()};
 
   mend::rollout deploy{clock,
                        traffic,
@@ -226,11 +228,14 @@ int run(const settings& config) {
                         .health_timeout = config.health_timeout,
                         .green_health = mend::haproxy::server_health_signal(runtime, config.backend, config.green),
                         .sink = &progress}};
+  // [/snippet]
   signal_watcher signals{deploy};
 
+  // [snippet:run]
   (void)deploy.start();  // a failure ends the rollout as rolled back, which the status below reports
   const auto state = deploy.wait();
   const auto status = deploy.status();
+  // [/snippet]
   if (state == mend::rollout_state::promoted) {
     fmt::print("promoted: {}\n", status.reason);
     return 0;
