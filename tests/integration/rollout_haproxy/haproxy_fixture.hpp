@@ -107,13 +107,17 @@ class haproxy_fixture {
     blue_ = start_backend("blue", blue_port_);
     green_ = start_backend("green", green_port_);
 
-    port_ = free_port();
-    const auto config_path = directory_ + "/haproxy.cfg";
-    std::ofstream(config_path) << haproxy_config(settings, socket_path_, port_, blue_port_, green_port_);
-    haproxy_ = std::make_unique<child_process>(std::vector<std::string>{MEND_HAPROXY_PATH, "-db", "-f", config_path},
-                                               directory_ + "/haproxy.log");
-
-    wait_until_both_up();
+    // The frontend port was free when picked but may be taken before HAProxy
+    // binds it; HAProxy then exits, and another port is tried.
+    for (int attempt = 1;; ++attempt) {
+      port_ = free_port();
+      const auto config_path = directory_ + "/haproxy.cfg";
+      std::ofstream(config_path) << haproxy_config(settings, socket_path_, port_, blue_port_, green_port_);
+      haproxy_ = std::make_unique<child_process>(std::vector<std::string>{MEND_HAPROXY_PATH, "-db", "-f", config_path},
+                                                 directory_ + "/haproxy.log");
+      if (wait_until_both_up()) return;
+      if (attempt == 3) throw std::runtime_error("haproxy exited three times:\n" + haproxy_log());
+    }
   }
 
   haproxy_fixture(const haproxy_fixture&) = delete;
@@ -163,12 +167,14 @@ class haproxy_fixture {
     return process;
   }
 
-  void wait_until_both_up() {
+  // Returns true once HAProxy reports both servers UP after a completed
+  // check, false when HAProxy exited; throws after 15 s.
+  bool wait_until_both_up() {
     const auto client = runtime();
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{15};
     std::string last;
     while (std::chrono::steady_clock::now() < deadline) {
-      if (!haproxy_->running()) throw std::runtime_error("haproxy exited:\n" + haproxy_log());
+      if (!haproxy_->running()) return false;
       std::string message;
       const auto servers = client.show_servers_state("app", &message);
       if (servers) {
@@ -178,7 +184,7 @@ class haproxy_fixture {
           if ((server.server == "blue" || server.server == "green") && server.up() && server.check_completed()) ++up;
           last += server.server + ": " + server.summary() + "; ";
         }
-        if (up == 2) return;
+        if (up == 2) return true;
       } else {
         last = message;
       }

@@ -150,10 +150,20 @@ TEST_CASE("rollout promotes green with zero failures", "[integration][haproxy]")
   CHECK(share(at_promoted.since(at_100), "green") == Approx(100.0).margin(2.0));
 }
 
-TEST_CASE("green crash rolls back with zero failures", "[integration][haproxy]") {
-  haproxy_fixture haproxy;
-  load_client load{{.port = haproxy.port()}};
+namespace {
 
+// What a rollout did when green crashed during its 50 % step.
+struct crash_outcome {
+  mend::rollout_status status;
+  std::chrono::milliseconds rolled_back_after{};  // from the kill to the end of the rollout
+  load_counts total;                              // the whole run
+  load_counts after;                              // the second after the rollout ended
+};
+
+// Runs a rollout with a 3 s hold under `load`, kills green (SIGKILL) 0.5 s
+// into the 50 % step, waits for the rollout to end, lets the load run one
+// more second and stops it.
+crash_outcome rollout_with_green_crash(haproxy_fixture& haproxy, load_client& load) {
   mend::steady_clock_source clock;
   mend::haproxy::backend_switch traffic{haproxy.runtime(), "app"};
   stage_recorder recorder{load};
@@ -161,26 +171,39 @@ TEST_CASE("green crash rolls back with zero failures", "[integration][haproxy]")
   REQUIRE(deploy.start());
   REQUIRE(recorder.wait_for("50%", 30s));
   std::this_thread::sleep_for(500ms);
+
   const auto killed_at = std::chrono::steady_clock::now();
   haproxy.kill_green();
-  const auto state = deploy.wait();
-  const auto detected_in =
+  deploy.wait();
+  crash_outcome out;
+  out.rolled_back_after =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - killed_at);
-
-  const auto after = load_for(load, 1000ms);
+  out.status = deploy.status();
+  out.after = load_for(load, 1000ms);
   load.stop();
-  const auto total = load.counts();
-  fmt::print("green killed at 50%: {}; rolled back {} after the kill\n", total.describe(), detected_in);
-  fmt::print("  after the rollback: {}\n", after.describe());
+  out.total = load.counts();
   print_failures(load);
+  return out;
+}
 
-  REQUIRE(state == mend::rollout_state::rolled_back);
-  CHECK(deploy.status().reason.starts_with("green failed its health checks at 50% (DOWN"));
-  CHECK(deploy.status().traffic_restored);
-  CHECK(total.failed == 0);
-  CHECK(after.served("green") == 0);
-  CHECK(after.served("blue") == after.succeeded);
-  CHECK(after.succeeded > 0);
+}  // namespace
+
+TEST_CASE("green crash rolls back with zero failures", "[integration][haproxy]") {
+  haproxy_fixture haproxy;
+  load_client load{{.port = haproxy.port()}};
+
+  const auto crash = rollout_with_green_crash(haproxy, load);
+  fmt::print("green killed at 50%: {}; rolled back {} after the kill\n", crash.total.describe(),
+             crash.rolled_back_after);
+  fmt::print("  after the rollback: {}\n", crash.after.describe());
+
+  REQUIRE(crash.status.state == mend::rollout_state::rolled_back);
+  CHECK(crash.status.reason.starts_with("green failed its health checks at 50% (DOWN"));
+  CHECK(crash.status.traffic_restored);
+  CHECK(crash.total.failed == 0);
+  CHECK(crash.after.served("green") == 0);
+  CHECK(crash.after.served("blue") == crash.after.succeeded);
+  CHECK(crash.after.succeeded > 0);
   CHECK(weight_of(haproxy, "blue") == 100);
   CHECK(weight_of(haproxy, "green") == 0);
 }
@@ -193,24 +216,13 @@ TEST_CASE("without retries a green crash fails requests", "[integration][haproxy
   haproxy_fixture haproxy{mend_test::haproxy_settings::bare};
   load_client load{{.port = haproxy.port()}};
 
-  mend::steady_clock_source clock;
-  mend::haproxy::backend_switch traffic{haproxy.runtime(), "app"};
-  stage_recorder recorder{load};
-  mend::rollout deploy{clock, traffic, rollout_options(haproxy, recorder, 3s)};
-  REQUIRE(deploy.start());
-  REQUIRE(recorder.wait_for("50%", 30s));
-  std::this_thread::sleep_for(500ms);
-  haproxy.kill_green();
-  const auto state = deploy.wait();
-  const auto after = load_for(load, 500ms);
-  load.stop();
-  const auto total = load.counts();
-  fmt::print("green killed at 50% without retries: {}\n", total.describe());
-  print_failures(load);
+  const auto crash = rollout_with_green_crash(haproxy, load);
+  fmt::print("green killed at 50% without retries: {}; rolled back {} after the kill\n", crash.total.describe(),
+             crash.rolled_back_after);
 
-  REQUIRE(state == mend::rollout_state::rolled_back);
-  CHECK(after.served("green") == 0);
-  CHECK(after.failed == 0);
+  REQUIRE(crash.status.state == mend::rollout_state::rolled_back);
+  CHECK(crash.after.served("green") == 0);
+  CHECK(crash.after.failed == 0);
 }
 
 // ---------------------------------------------------------------------------
