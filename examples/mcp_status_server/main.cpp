@@ -161,7 +161,8 @@ int main(int argc, char** argv) {
     if (!store->ok()) log_line(store->error());
   }
   mend::status_reporter reporter{clock, {.required_role = config->required_role, .store = store.get()}};
-  mcp_status::run_simulated_workload(clock, reporter);
+  mcp_status::simulated_workload workload{clock, reporter};
+  workload.run();
 
   log_line(fmt::format("serving {} on stdio for caller '{}' with roles [{}]", mcp_status::tool_name,
                        config->caller.name, fmt::join(config->caller.roles, ", ")));

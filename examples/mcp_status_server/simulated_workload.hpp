@@ -6,129 +6,102 @@
 #define MEND_EXAMPLES_SIMULATED_WORKLOAD_HPP
 
 #include <mend/circuit_breaker.hpp>
+#include <mend/connection_pool.hpp>
 #include <mend/decorate.hpp>
-#include <mend/event.hpp>
+#include <mend/error.hpp>
 #include <mend/http_error.hpp>
 #include <mend/manual_clock.hpp>
 #include <mend/metrics_sink.hpp>
 #include <mend/result.hpp>
 #include <mend/retry_policy.hpp>
 
-#include <array>
 #include <chrono>
-#include <cstdint>
 
 namespace mcp_status {
 
 using namespace std::chrono_literals;
 
-// Emits the events a connection pool named "aif_pool" would emit while its
-// server is down: gauges, a failed creation, recovery mode with one creation
-// attempt every 5 s, and the way out.
-// NOTE: a stand-in until the example uses mend::connection_pool itself; the
-// event kinds and metric samples follow include/mend/event.hpp.
-class simulated_pool {
+// A session with the AIF service; the pool holds these.
+struct aif_session {
+  int id = 0;
+};
+
+// The components of a connector and a backend that can fail. The components
+// stay alive after run(), so the report shows their state as it is, not as
+// they left it when destroyed. Destroy the workload before the clock and the sink.
+class simulated_workload {
  public:
-  simulated_pool(mend::manual_clock& clock, mend::metrics_sink& sink) : clock_(clock), sink_(sink) {}
+  simulated_workload(mend::manual_clock& clock, mend::metrics_sink& sink)
+      : clock_(clock),
+        breaker_(clock, {.name = "ax_connection", .sink = &sink}),
+        retry_(clock, {.name = "aif_read", .sink = &sink}),
+        pool_(clock, [this] { return open_session(); },
+              {.name = "aif_pool",
+               .min_size = 2,
+               .max_size = 4,
+               .validate_on_acquire = false,
+               .validator = [this](aif_session&) { return network_up_; },
+               .idle_check_interval = 10s,
+               .sink = &sink}) {}
 
-  void report_gauges(std::int64_t active, std::int64_t idle) {
-    const std::array samples{mend::metric_sample{mend::metric::active, active},
-                             mend::metric_sample{mend::metric::idle, idle},
-                             mend::metric_sample{mend::metric::total, active + idle},
-                             mend::metric_sample{mend::metric::waiters, 0},
-                             mend::metric_sample{mend::metric::recovery_attempts, recovery_attempts_}};
-    auto e = make(mend::event_kind::pool_gauges);
-    e.metrics = samples;
-    mend::detail::emit(&sink_, e);
-  }
+  // Runs the story: steady traffic with a few timeouts that the retries
+  // absorb, then two outages. In each, the AOS service first answers 503,
+  // which opens the breaker. Then the host goes down: the pool's idle check
+  // finds the sessions dead, no new one can be opened, and the pool enters
+  // recovery mode. When the host is back a recovery attempt succeeds, and
+  // the breaker's test call closes it.
+  void run() {
+    auto read_sales_order = mend::decorate([this] { return send_read_order(); }).with(breaker_).with(retry_);
+    const auto run_calls = [&](int count) {
+      for (int i = 0; i < count; ++i) {
+        (void)read_sales_order();
+        clock_.advance(2s);
+      }
+    };
 
-  // The last connection breaks and no new one can be made: recovery mode,
-  // then `failed_attempts` failed attempts 5 s apart and one that succeeds.
-  void lose_server(int failed_attempts) {
-    auto failed = make(mend::event_kind::pool_create_failed);
-    failed.level = mend::severity::warning;
-    failed.error = make_error_code(mend::errc::connect_failed);
-    mend::detail::emit(&sink_, failed);
+    clock_.run_due();  // the pool opens its first sessions
+    run_calls(20);
+    flaky_ = false;
 
-    auto entered = make(mend::event_kind::pool_recovery_entered);
-    entered.level = mend::severity::error;
-    entered.error = make_error_code(mend::errc::connect_failed);
-    mend::detail::emit(&sink_, entered);
-    report_gauges(0, 0);
-
-    for (int attempt = 1; attempt <= failed_attempts + 1; ++attempt) {
-      clock_.advance(5s);
-      ++recovery_attempts_;
-      const std::array samples{mend::metric_sample{mend::metric::recovery_attempts, recovery_attempts_}};
-      auto e = make(mend::event_kind::pool_recovery_attempt);
-      e.attempt = static_cast<std::uint64_t>(attempt);
-      e.metrics = samples;
-      if (attempt <= failed_attempts) e.error = make_error_code(mend::errc::connect_failed);
-      mend::detail::emit(&sink_, e);
+    for (int outage = 0; outage < 2; ++outage) {
+      service_up_ = false;
+      run_calls(3);          // retries fail until the breaker opens; later calls are rejected
+      network_up_ = false;   // then the host goes down altogether
+      clock_.advance(25s);   // the idle check drops the dead sessions; the pool enters recovery
+      service_up_ = true;
+      network_up_ = true;
+      clock_.advance(35s);   // a recovery attempt succeeds; the breaker's open timeout ends
+      run_calls(10);         // the first call is the breaker's test call
+      clock_.advance(3min);
     }
-
-    mend::detail::emit(&sink_, make(mend::event_kind::pool_connection_created));
-    auto exited = make(mend::event_kind::pool_recovery_exited);
-    exited.attempt = static_cast<std::uint64_t>(failed_attempts + 1);
-    mend::detail::emit(&sink_, exited);
   }
 
  private:
-  mend::event make(mend::event_kind kind) const {
-    mend::event e;
-    e.kind = kind;
-    e.component = "aif_pool";
-    e.at = clock_.now();
-    e.wall_at = clock_.wall_now();
-    return e;
+  mend::result<aif_session> open_session() {
+    if (!network_up_) return make_error_code(mend::errc::connect_failed);
+    return aif_session{++sessions_opened_};
+  }
+
+  // One request on a pooled session.
+  mend::result<int> send_read_order() {
+    auto session = pool_.acquire();
+    if (!session) return session.error();
+    ++requests_;
+    if (!service_up_) return mend::http_error(503);
+    if (flaky_ && requests_ % 7 == 0) return mend::http_error(504);
+    return 42;
   }
 
   mend::manual_clock& clock_;
-  mend::metrics_sink& sink_;
-  std::int64_t recovery_attempts_ = 0;
+  bool service_up_ = true;  // AOS answers requests
+  bool network_up_ = true;  // sessions can be opened and stay valid
+  bool flaky_ = true;       // every 7th request times out
+  int requests_ = 0;
+  int sessions_opened_ = 0;
+  mend::circuit_breaker breaker_;
+  mend::retry_policy retry_;
+  mend::connection_pool<aif_session> pool_;
 };
-
-// Runs the story on `clock`, reporting to `sink`. The breaker "ax_connection"
-// opens twice and recovers by itself twice, the retry policy "aif_read"
-// retries through the outages, and the pool recovers after each.
-inline void run_simulated_workload(mend::manual_clock& clock, mend::metrics_sink& sink) {
-  mend::circuit_breaker breaker{clock, {.name = "ax_connection", .sink = &sink}};
-  mend::retry_policy retry{clock, {.name = "aif_read", .sink = &sink}};
-  simulated_pool pool{clock, sink};
-
-  bool backend_up = true;
-  bool flaky = true;  // the backend times out now and then until its first outage
-  int calls = 0;
-  auto read_sales_order = mend::decorate([&]() -> mend::result<int> {
-                            ++calls;
-                            if (!backend_up) return mend::http_error(503);
-                            if (flaky && calls % 7 == 0) return mend::http_error(504);
-                            return 42;
-                          })
-                              .with(breaker)
-                              .with(retry);
-  const auto run_calls = [&](int count) {
-    for (int i = 0; i < count; ++i) {
-      (void)read_sales_order();
-      clock.advance(2s);
-    }
-  };
-
-  pool.report_gauges(8, 2);
-  run_calls(20);
-
-  for (int outage = 0; outage < 2; ++outage) {
-    backend_up = false;
-    flaky = false;
-    run_calls(3);  // retries fail until the breaker opens; later calls are rejected
-    pool.lose_server(outage + 1);
-    backend_up = true;
-    clock.advance(60s);  // the open timeout ends; the next call is the test call
-    run_calls(10);
-    pool.report_gauges(9, 1);
-    clock.advance(3min);
-  }
-}
 
 }  // namespace mcp_status
 
