@@ -21,7 +21,7 @@ namespace mcp_status {
 
 using namespace std::chrono_literals;
 
-// A session with the AIF service; the pool holds these.
+// A session with the AIF service, the pool's connection type.
 struct aif_session {
   int id = 0;
 };
@@ -45,7 +45,7 @@ class simulated_workload {
                .sink = &sink}) {}
 
   // Runs the story: steady traffic with a few timeouts that the retries
-  // absorb, then two outages. In each, the AOS service first answers 503,
+  // absorb, then two outages. In each, the AOS service first returns 503,
   // which opens the breaker. Then the host goes down: the pool's idle check
   // finds the sessions dead, no new one can be opened, and the pool enters
   // recovery mode. When the host is back a recovery attempt succeeds, and
@@ -93,7 +93,7 @@ class simulated_workload {
   }
 
   mend::manual_clock& clock_;
-  bool service_up_ = true;  // AOS answers requests
+  bool service_up_ = true;  // AOS serves requests
   bool network_up_ = true;  // sessions can be opened and stay valid
   bool flaky_ = true;       // every 7th request times out
   int requests_ = 0;
