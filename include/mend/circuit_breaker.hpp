@@ -95,8 +95,9 @@ class basic_circuit_breaker {
     // thread; keep it short and bounded by its own timeout.
     std::function<result<void>()> probe{};
     // Which errors count as failures of the backend. Other errors count as
-    // successes (the backend answered), except errc::cancelled, which is ignored.
-    error_classifier is_failure = is_transient;
+    // successes (the backend answered), except errc::cancelled and
+    // errc::circuit_open (from a breaker inside this one), which are ignored.
+    error_classifier is_failure = is_backend_failure;
     // Receives the events; nullptr discards them.
     metrics_sink* sink = nullptr;
   };
@@ -362,7 +363,7 @@ class basic_circuit_breaker {
   }
 
   void on_error(std::uint64_t generation, bool test, const std::error_code& ec) noexcept {
-    if (ec == make_error_code(errc::cancelled)) {
+    if (ec == make_error_code(errc::cancelled) || ec == make_error_code(errc::circuit_open)) {
       if (test) release_test(generation);
       return;
     }

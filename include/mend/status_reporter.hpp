@@ -114,7 +114,7 @@ struct endpoint_status {
 };
 
 // The last known step of one blue-green rollout.
-struct rollout_status {
+struct rollout_summary {
   std::string name;
   std::string phase;  // "in_progress", "promoted" or "rolled_back"
   std::string step;   // the `to` of the last rollout event, e.g. the traffic share of green
@@ -193,7 +193,7 @@ struct status_snapshot {
   retry_counts retry_stats;                      // summed over every retry policy
   std::vector<retry_policy_status> retry_policies;  // by name
   std::vector<endpoint_status> endpoints;        // by target
-  std::vector<rollout_status> rollouts;          // by name
+  std::vector<rollout_summary> rollouts;          // by name
   std::vector<history_entry> history;            // oldest first
   std::size_t history_capacity = 0;
   std::uint64_t history_dropped = 0;  // entries that fell out of the bounded history
@@ -525,7 +525,7 @@ class status_reporter final : public metrics_sink {
   }
 
   void record_rollout_locked(const event& e) {
-    auto& rollout = find_or_add(rollouts_, e.component, &rollout_status::name);
+    auto& rollout = find_or_add(rollouts_, e.component, &rollout_summary::name);
     switch (e.kind) {
       case event_kind::rollout_promoted: rollout.phase = "promoted"; break;
       case event_kind::rollout_rolled_back: rollout.phase = "rolled_back"; break;
@@ -628,7 +628,7 @@ class status_reporter final : public metrics_sink {
   std::map<std::string, pool_status, std::less<>> pools_;             // guarded by mutex_
   std::map<std::string, retry_policy_status, std::less<>> retries_;   // guarded by mutex_
   std::map<std::string, endpoint_status, std::less<>> endpoints_;     // guarded by mutex_
-  std::map<std::string, rollout_status, std::less<>> rollouts_;       // guarded by mutex_
+  std::map<std::string, rollout_summary, std::less<>> rollouts_;       // guarded by mutex_
   std::deque<history_entry> history_;                                 // guarded by mutex_
   std::uint64_t history_dropped_ = 0;                                 // guarded by mutex_
   detail::trend_ring trends_;                                         // guarded by mutex_

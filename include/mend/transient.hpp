@@ -50,6 +50,16 @@ inline bool is_transient(const std::error_code& ec) noexcept {
   return false;
 }
 
+// Returns true for errors that say the backend is in trouble: every transient
+// error, and pool_recovering and no_healthy_endpoint, which mean that no
+// connection or endpoint can be reached at all. This is what a circuit
+// breaker counts as a failure by default. Unlike is_transient(), it accepts
+// the fail-fast errors, because for a breaker they are evidence, not noise.
+inline bool is_backend_failure(const std::error_code& ec) noexcept {
+  return is_transient(ec) || ec == make_error_code(errc::pool_recovering) ||
+         ec == make_error_code(errc::no_healthy_endpoint);
+}
+
 MEND_END_NAMESPACE
 
 #endif  // MEND_TRANSIENT_HPP

@@ -329,6 +329,36 @@ TEST_CASE("breaker ignores client errors by default", "[breaker]") {
   CHECK(breaker.stats().failures == 0);
 }
 
+TEST_CASE("breaker counts fail-fast errors of a pool", "[breaker]") {
+  mend::manual_clock clock;
+  mend::circuit_breaker breaker{clock, {.trip = {.threshold = 2}}};
+  for (const auto error : {mend::errc::pool_recovering, mend::errc::no_healthy_endpoint}) {
+    breaker.reset();
+    for (int i = 0; i < 2; ++i) {
+      auto outcome = breaker.execute([&]() -> mend::result<void> { return mend::make_error_code(error); });
+      CHECK(outcome.error() == error);
+    }
+    CHECK(breaker.state() == circuit_state::open);
+  }
+}
+
+TEST_CASE("breaker ignores circuit_open from an inner breaker", "[breaker]") {
+  mend::manual_clock clock;
+  mend::circuit_breaker inner{clock, {}};
+  mend::circuit_breaker outer{clock, {}};
+  inner.isolate();
+  outer.force_open();
+  clock.advance(60s);
+  REQUIRE(outer.state() == circuit_state::half_open);
+
+  // The test call is rejected by the inner breaker: that says nothing about
+  // the backend, so the outer test slot is freed and the state stays.
+  auto outcome = outer.execute([&] { return inner.execute([] { return 1; }); });
+  CHECK(outcome.error() == mend::errc::circuit_open);
+  CHECK(outer.state() == circuit_state::half_open);
+  CHECK(outer.try_acquire().has_value());
+}
+
 TEST_CASE("breaker uses a custom failure classifier", "[breaker]") {
   mend::manual_clock clock;
   mend::circuit_breaker breaker{
