@@ -29,3 +29,22 @@ if(SQLite3_FOUND)
 else()
   message(STATUS "mend: SQLite3 not found; mend::sqlite and what needs it are not built")
 endif()
+
+# mend::http: include/mend/adapters/http_connection.hpp speaks HTTP/1.1 over
+# Boost.Asio and Boost.Beast, which are header-only in the Boost that mend
+# already needs (Debian: libboost-dev), so the target adds only the sockets
+# library on Windows.
+add_library(mend_http INTERFACE)
+add_library(mend::http ALIAS mend_http)
+set_target_properties(mend_http PROPERTIES EXPORT_NAME http)
+target_link_libraries(mend_http INTERFACE mend)
+if(WIN32)
+  target_link_libraries(mend_http INTERFACE ws2_32 mswsock)
+endif()
+# GCC warns (-Wtsan) that ThreadSanitizer does not model the
+# std::atomic_thread_fence inside Asio; the warning concerns Asio's
+# internals and would fail a -Werror build of mend's own tests.
+if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND MEND_SANITIZE MATCHES "thread")
+  target_compile_options(mend_http INTERFACE $<BUILD_INTERFACE:-Wno-tsan>)
+endif()
+list(APPEND MEND_ADAPTER_TARGETS mend_http)
