@@ -41,7 +41,8 @@ MEND_BEGIN_NAMESPACE
   X(pool_connection_removed, connection_pool)                                                         \
   /* pool: the factory failed to create a connection (error) */                                      \
   X(pool_create_failed, connection_pool)                                                              \
-  /* pool: no connection works and none can be created; acquire() fails fast (error) */              \
+  /* pool: no connection works and none can be created; acquire() fails fast (error, delay =         \
+     recovery_interval) */                                                                            \
   X(pool_recovery_entered, connection_pool)                                                           \
   /* pool: one creation attempt in recovery mode (attempt, error when it failed) */                   \
   X(pool_recovery_attempt, connection_pool)                                                           \
