@@ -49,7 +49,8 @@ MEND_BEGIN_NAMESPACE
 // recovery attempts, the idle check and leak reports run on the clock's timer
 // thread (steady_clock_source), or inside advance() of a manual_clock; give
 // the factory its own connect timeout, because a slow factory call there
-// delays the other timers of the same clock. Events go to the sink from
+// delays the other timers of the same clock. The factory and the validator
+// may run on several threads at once. Events go to the sink from
 // whichever thread made the change, under the pool's lock.
 //
 // Lifetime: leases may outlive the pool; a connection returned after the
