@@ -77,7 +77,9 @@ inline void run_dashboard_sequence(mend::manual_clock& clock, mend::status_repor
     if (attempt == 1) e.error = make_error_code(mend::errc::connect_failed);
     status.record(e);
   }
-  status.record(make_status_event(mend::event_kind::pool_recovery_exited, "aif_pool", clock));
+  auto exited = make_status_event(mend::event_kind::pool_recovery_exited, "aif_pool", clock);
+  exited.attempt = 2;
+  status.record(exited);
   const std::array gauges{mend::metric_sample{mend::metric::active, 3}, mend::metric_sample{mend::metric::idle, 1},
                           mend::metric_sample{mend::metric::total, 4}, mend::metric_sample{mend::metric::waiters, 0}};
   auto gauge_event = make_status_event(mend::event_kind::pool_gauges, "aif_pool", clock);

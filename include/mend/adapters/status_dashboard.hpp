@@ -177,7 +177,7 @@ table{border-collapse:collapse;width:100%}
 th,td{text-align:left;padding:6px 8px;border-bottom:1px solid var(--line);vertical-align:top}
 th{font-size:12px;color:var(--muted);font-weight:600;white-space:nowrap}
 .num{text-align:right;font-variant-numeric:tabular-nums}
-td.name{font-weight:600;overflow-wrap:anywhere;min-width:8em}
+td.name{font-weight:600;overflow-wrap:anywhere;min-width:10em}
 td.text{overflow-wrap:anywhere;min-width:10em}
 td.time{white-space:nowrap}
 tfoot td{font-weight:600}
