@@ -181,6 +181,12 @@ TEST_CASE("http connection reuses one keep-alive connection", "[integration][poo
   auto after_close = connection.request("GET", "/");
   REQUIRE_FALSE(after_close);
   CHECK(after_close.error() == std::errc::not_connected);
+
+  // A host name goes through the resolver; "localhost" may list ::1 first,
+  // where nginx does not listen, and connect() then tries 127.0.0.1.
+  auto by_name = mend::http_connection::connect("localhost", nginx.port(), 2s);
+  REQUIRE(by_name);
+  CHECK(by_name.value().request("GET", "/").has_value());
 }
 
 TEST_CASE("http connection sees nginx going away", "[integration][pool_nginx]") {
@@ -202,6 +208,25 @@ TEST_CASE("http connection sees nginx going away", "[integration][pool_nginx]") 
   REQUIRE_FALSE(refused);
   CHECK(refused.error() == std::errc::connection_refused);
   CHECK(mend::is_transient(refused.error()));
+}
+
+TEST_CASE("http request times out on a silent server", "[integration][pool_nginx]") {
+  // A listening socket that never accepts: the kernel completes the TCP
+  // handshake, and no response ever comes.
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor silent{io, {boost::asio::ip::make_address("127.0.0.1"), 0}};
+  const auto port = silent.local_endpoint().port();
+
+  auto connected = mend::http_connection::connect("127.0.0.1", port, 2s, {.request_timeout = 200ms});
+  REQUIRE(connected);
+  const auto started = steady::now();
+  const auto response = connected.value().request("GET", "/");
+  const auto took = steady::now() - started;
+  REQUIRE_FALSE(response);
+  CHECK(response.error() == mend::errc::timed_out);
+  CHECK(mend::is_transient(response.error()));
+  CHECK(took >= 200ms);
+  CHECK_FALSE(connected.value().is_open());
 }
 
 TEST_CASE("pool recovers after nginx restarts", "[integration][pool_nginx]") {
