@@ -43,11 +43,12 @@ inline std::string haproxy_config(haproxy_settings settings, const std::string& 
   std::string config = fmt::format(
       "global\n"
       "  stats socket {socket} mode 600 level admin\n"
-      "  log stderr format short local0 notice\n"
+      "  log stderr format short local0 info\n"
       "\n"
       "defaults\n"
       "  mode http\n"
       "  log global\n"
+      "  option httplog\n"
       "  timeout connect 1s\n"
       "  timeout client 30s\n"
       "  timeout server 10s\n"

@@ -169,7 +169,7 @@ class load_client {
     std::size_t header_end;
     while ((header_end = buffer.find("\r\n\r\n")) == std::string::npos) {
       if (const int error = receive(fd, buffer); error >= 0)
-        return {0, {}, describe_receive_error(buffer, error), false};
+        return {0, {}, describe_receive_error(fd, buffer, error), false};
     }
     const std::string headers = buffer.substr(0, header_end + 2);
     outcome result;
@@ -179,7 +179,7 @@ class load_client {
         length.empty() ? 0 : static_cast<std::size_t>(std::strtoull(length.c_str(), nullptr, 10));
     while (buffer.size() < header_end + 4 + body_length) {
       if (const int error = receive(fd, buffer); error >= 0)
-        return {0, {}, describe_receive_error(buffer, error), false};
+        return {0, {}, describe_receive_error(fd, buffer, error), false};
     }
     buffer.erase(0, header_end + 4 + body_length);
     result.served_by = header_value(headers, "x-served-by");
@@ -216,12 +216,18 @@ class load_client {
     }
   }
 
-  static std::string describe_receive_error(std::string& buffer, int error) {
+  // Describes a failed receive, naming the connection by its local port so
+  // that it can be found in HAProxy's log.
+  static std::string describe_receive_error(int fd, std::string& buffer, int error) {
     const bool partial = !buffer.empty();
     buffer.clear();
-    if (error == 0) return partial ? "connection closed mid-response" : "connection closed before a response";
-    if (error == EAGAIN || error == EWOULDBLOCK) return "timed out";
-    return "receive failed: " + std::string(std::strerror(error));
+    sockaddr_in local{};
+    socklen_t length = sizeof(local);
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &length);
+    const auto port = " (local port " + std::to_string(ntohs(local.sin_port)) + ")";
+    if (error == 0) return (partial ? "connection closed mid-response" : "connection closed before a response") + port;
+    if (error == EAGAIN || error == EWOULDBLOCK) return "timed out" + port;
+    return "receive failed: " + std::string(std::strerror(error)) + port;
   }
 
   void record(const outcome& result) {
