@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -400,4 +401,25 @@ TEST_CASE("span formatting for people", "[status_dashboard]") {
   CHECK(mend::detail::format_span(250ms) == "250 ms");
   CHECK(mend::detail::format_span(61s) == "1 min 1 s");
   CHECK(mend::detail::format_span(std::chrono::microseconds{5}) == "< 1 ms");
+}
+
+TEST_CASE("html escape of random bytes", "[status_dashboard]") {
+  std::mt19937 random{20250101};  // fixed seed: the same inputs in every run
+  std::uniform_int_distribution<int> byte{0, 255};
+  std::uniform_int_distribution<int> length{0, 64};
+  for (int run = 0; run < 2000; ++run) {
+    std::string input(static_cast<std::size_t>(length(random)), '\0');
+    for (auto& c : input) c = static_cast<char>(byte(random));
+    const auto escaped = mend::detail::html_escape(input);
+    INFO("input bytes: " << input.size());
+    CHECK(escaped.find_first_of("<>\"'") == std::string::npos);
+    // Valid UTF-8 throughout, and no control character but tab, LF and CR.
+    for (std::size_t i = 0; i < escaped.size();) {
+      const auto sequence = mend::detail::utf8_sequence_length(std::string_view(escaped).substr(i));
+      REQUIRE(sequence > 0);
+      const auto first = static_cast<unsigned char>(escaped[i]);
+      CHECK((first >= 0x20 || first == '\t' || first == '\n' || first == '\r'));
+      i += sequence;
+    }
+  }
 }

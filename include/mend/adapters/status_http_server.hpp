@@ -242,11 +242,12 @@ class wake_channel {
 // NOTE: a browser sends no Authorization header by itself, so with a bearer
 // token the page needs a client or a proxy that adds it to every refresh.
 //
-// The snapshot provider runs on the server thread, once per request; it
-// must be thread-safe (status_reporter::snapshot() is). Binds 127.0.0.1 by
-// default; another address needs allow_non_loopback, and then a bearer
-// token is strongly advised. Plain HTTP: the token crosses the network in
-// clear text, so put a TLS proxy in front for remote use.
+// The snapshot provider runs on the server thread, once per request, so it
+// must be thread-safe (status_reporter::snapshot() is) and must not call
+// stop(). The server binds 127.0.0.1 by default. Another address needs
+// allow_non_loopback, and then a bearer token is strongly advised. It speaks
+// plain HTTP, so the token crosses the network in clear text: put a TLS
+// proxy in front for remote use.
 //
 //   mend::status_http_server server{[&] { return status.snapshot(); }, {.port = 8080}};
 //   if (auto started = server.start(); !started) ...;  // started.error(), e.g. address in use
@@ -281,7 +282,8 @@ class status_http_server {
     dashboard_options page = {};
     // Receives log lines: start, stop, failures, and the first 100 rejected
     // requests and timeouts (later ones are only counted in stats()).
-    // Prints to stderr when empty.
+    // Called from the server thread and from the threads that call start()
+    // and stop(), possibly at the same time. Prints to stderr when empty.
     log_writer log = {};
   };
 
