@@ -6,6 +6,7 @@
 #include <mend/circuit_state.hpp>
 #include <mend/clock.hpp>
 #include <mend/config_error.hpp>
+#include <mend/detail/make_event.hpp>
 #include <mend/error.hpp>
 #include <mend/event.hpp>
 #include <mend/metrics_sink.hpp>
@@ -497,12 +498,7 @@ class basic_circuit_breaker {
   }
 
   event base_event(event_kind kind, time_point now) const noexcept {
-    event e;
-    e.kind = kind;
-    e.component = options_.name;
-    e.at = now;
-    e.wall_at = clock_.wall_now();
-    return e;
+    return detail::make_event(kind, options_.name, {}, clock_, now);
   }
 
   clock& clock_;

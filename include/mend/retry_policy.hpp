@@ -6,6 +6,7 @@
 #include <mend/backoff.hpp>
 #include <mend/clock.hpp>
 #include <mend/config_error.hpp>
+#include <mend/detail/make_event.hpp>
 #include <mend/error.hpp>
 #include <mend/event.hpp>
 #include <mend/http_error.hpp>
@@ -229,12 +230,8 @@ class retry_policy {
     const std::array samples{metric_sample{metric::total_retries, static_cast<std::int64_t>(s.total_retries)},
                              metric_sample{metric::successful_retries, static_cast<std::int64_t>(s.successful_retries)},
                              metric_sample{metric::failed_retries, static_cast<std::int64_t>(s.failed_retries)}};
-    event e;
-    e.kind = kind;
+    event e = detail::make_event(kind, options_.name, {}, clock_, now);
     e.level = level;
-    e.component = options_.name;
-    e.at = now;
-    e.wall_at = clock_.wall_now();
     e.reason = reason;
     e.error = ec;
     e.attempt = attempt;

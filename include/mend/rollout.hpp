@@ -5,6 +5,7 @@
 
 #include <mend/clock.hpp>
 #include <mend/config_error.hpp>
+#include <mend/detail/make_event.hpp>
 #include <mend/error.hpp>
 #include <mend/event.hpp>
 #include <mend/health_signal.hpp>
@@ -465,13 +466,8 @@ class rollout {
 
   void emit_locked(event_kind kind, time_point now, std::string_view from, std::string_view to, std::string_view reason,
                    std::error_code error = {}, duration delay = {}, severity level = severity::info) const {
-    event e;
-    e.kind = kind;
+    event e = detail::make_event(kind, options_.name, options_.green, clock_, now);
     e.level = level;
-    e.component = options_.name;
-    e.target = options_.green;
-    e.at = now;
-    e.wall_at = clock_.wall_now();
     e.from = from;
     e.to = to;
     e.reason = reason;

@@ -5,6 +5,7 @@
 
 #include <mend/clock.hpp>
 #include <mend/connection_pool_options.hpp>
+#include <mend/detail/make_event.hpp>
 #include <mend/detail/owned_connection.hpp>
 #include <mend/error.hpp>
 #include <mend/event.hpp>
@@ -649,12 +650,7 @@ class pool_core : public std::enable_shared_from_this<pool_core<Connection>> {
   std::size_t total_locked() const noexcept { return live_locked() + creating_ + closing_; }
 
   event base_event(event_kind kind, time_point now) const noexcept {
-    event e;
-    e.kind = kind;
-    e.component = options_.name;
-    e.at = now;
-    e.wall_at = clock_.wall_now();
-    return e;
+    return detail::make_event(kind, options_.name, {}, clock_, now);
   }
 
   void emit_gauges_locked(time_point now) {
