@@ -213,7 +213,8 @@ struct status_snapshot {
 // jump the labels can differ from the events' own wall times.
 //
 // A component that has not emitted an event yet is unknown to the reporter;
-// add_breaker(), add_pool() and add_retry_policy() list it from the start.
+// add_breaker(), add_pool(), add_retry_policy() and add_endpoint() list it
+// from the start.
 //
 // Thread-safe. record() takes one mutex, updates a few fields and, for a
 // transition, appends to the history and hands the entry to the
@@ -294,6 +295,12 @@ class status_reporter final : public metrics_sink {
   void add_retry_policy(std::string_view name) {
     std::lock_guard lock(mutex_);
     retry_locked(name);
+  }
+  // Lists an endpoint before a health checker or balancer reports on it; its
+  // health and rotation stay empty (unknown) until then.
+  void add_endpoint(std::string_view target) {
+    std::lock_guard lock(mutex_);
+    find_or_add(endpoints_, target, &endpoint_status::target);
   }
 
   // Returns the whole report, without an access check.

@@ -457,6 +457,7 @@ TEST_CASE("added components appear before any event", "[status_reporter]") {
   status.add_breaker("ax_connection");
   status.add_pool("aif_pool");
   status.add_retry_policy("aif_read");
+  status.add_endpoint("aos-1");
 
   const auto report = status.snapshot();
   REQUIRE(report.circuit_breakers.size() == 1);
@@ -465,6 +466,10 @@ TEST_CASE("added components appear before any event", "[status_reporter]") {
   CHECK(report.connection_pools[0].status == mend::pool_health::healthy);
   REQUIRE(report.retry_policies.size() == 1);
   CHECK(report.retry_stats == mend::retry_counts{});
+  REQUIRE(report.endpoints.size() == 1);
+  CHECK(report.endpoints[0].target == "aos-1");
+  CHECK(report.endpoints[0].health.empty());
+  CHECK(report.endpoints[0].rotation.empty());
   CHECK(report.history.empty());
   CHECK_FALSE(report.persistence);
 }
