@@ -275,11 +275,13 @@ int run(const settings& config) {
   std::vector<std::string> names;
   for (const auto& address : targets.addresses) names.push_back(address.name);
 
+  // The trends span the whole run, so that the dashboard's plots show all of it.
+  const auto trend_span = profile.trend_bucket * ((duration + deadline + 5s) / profile.trend_bucket + 1);
+
   // [snippet:sinks]
   // One status reporter for everything; warnings also go to stderr, without
   // the repeats, and the incident tracker measures the recoveries.
-  mend::status_reporter status{clock,
-                               {.trend_bucket = profile.trend_bucket, .trend_span = profile.trend_bucket * 720}};
+  mend::status_reporter status{clock, {.trend_bucket = profile.trend_bucket, .trend_span = trend_span}};
   mend::log_sink warnings{mend::severity::warning};
   ax::log_throttle throttled_warnings{warnings, 5s};
   ax::incident_tracker incidents{names, run_start};
@@ -288,6 +290,7 @@ int run(const settings& config) {
   for (const auto& name : names) {
     status.add_breaker(name);
     status.add_pool(name);
+    status.add_endpoint(name);
   }
   status.add_retry_policy("aif_retry");
 
