@@ -3,8 +3,10 @@
 // more connections than there are threads, so no case ever waits for one.
 #include "bench_support.hpp"
 
+#include <mend/clock.hpp>
 #include <mend/connection_pool.hpp>
 #include <mend/result.hpp>
+#include <mend/steady_clock_source.hpp>
 
 #include <benchmark/benchmark.h>
 
@@ -90,6 +92,17 @@ void BM_connection_pool(benchmark::State& state) {
   mend_bench::compare_with(state, "BM_mutex_deque_pool");
 }
 BENCHMARK(BM_connection_pool)->Threads(1)->Threads(2);
+
+// One reading of mend::default_clock(), which connection_pool takes on every
+// lease and on every return: a reference for the difference above.
+void BM_default_clock_now(benchmark::State& state) {
+  mend::clock& clock = mend::default_clock();
+  for (auto _ : state) {
+    const mend::time_point now = clock.now();
+    benchmark::DoNotOptimize(now);
+  }
+}
+BENCHMARK(BM_default_clock_now);
 
 }  // namespace
 
