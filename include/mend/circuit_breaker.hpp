@@ -16,6 +16,8 @@
 #include <mend/trip_policy/consecutive_failures.hpp>
 #include <mend/version.hpp>
 
+#include <boost/config.hpp>
+
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -173,15 +175,16 @@ class basic_circuit_breaker {
   // f may return T, result<T>, std::error_code or void; exceptions become errors.
   template <class F, class... Args>
   detail::invoke_result_t<F, Args...> execute(F&& f, Args&&... args) {
-    auto admitted = try_acquire();
-    if (!admitted) return make_error_code(errc::circuit_open);
-    auto out = detail::invoke_as_result(std::forward<F>(f), std::forward<Args>(args)...);
-    if (out) {
-      admitted->success();
+    // Both branches return a prvalue, so the result is built in the
+    // caller's storage, without a copy.
+    if constexpr (TripPolicy::tracker::needs_time) {
+      return execute_permitted(std::forward<F>(f), std::forward<Args>(args)...);
     } else {
-      admitted->failure(out.error());
+      const auto word = word_.load(std::memory_order_acquire);
+      if (state_of(word) == circuit_state::closed && !times_calls()) [[likely]]
+        return execute_closed(generation_of(word), std::forward<F>(f), std::forward<Args>(args)...);
+      return execute_with_permit(std::forward<F>(f), std::forward<Args>(args)...);
     }
-    return out;
   }
 
   // Asks to run one call. Returns nullopt (and counts a rejection) when the
@@ -266,6 +269,40 @@ class basic_circuit_breaker {
   const options& config() const noexcept { return options_; }
 
  private:
+  // Closed and untimed: no permit, no clock, and nothing written to shared
+  // memory when the call succeeds (with consecutive_failures).
+  template <class F, class... Args>
+  detail::invoke_result_t<F, Args...> execute_closed(std::uint64_t generation, F&& f, Args&&... args) {
+    auto out = detail::invoke_as_result(std::forward<F>(f), std::forward<Args>(args)...);
+    if (out) [[likely]] {
+      if (generation_of(word_.load(std::memory_order_relaxed)) == generation) tracker_.on_success({});
+    } else {
+      on_error(generation, false, out.error());
+    }
+    return out;
+  }
+
+  // The permit path, out of line so that execute() stays small enough to
+  // inline: open, half-open, or a call that must be timed.
+  template <class F, class... Args>
+  BOOST_NOINLINE detail::invoke_result_t<F, Args...> execute_with_permit(F&& f, Args&&... args) {
+    return execute_permitted(std::forward<F>(f), std::forward<Args>(args)...);
+  }
+
+  // Every call of a policy that reads the clock takes the permit path.
+  template <class F, class... Args>
+  detail::invoke_result_t<F, Args...> execute_permitted(F&& f, Args&&... args) {
+    auto admitted = try_acquire();
+    if (!admitted) return make_error_code(errc::circuit_open);
+    auto out = detail::invoke_as_result(std::forward<F>(f), std::forward<Args>(args)...);
+    if (out) {
+      admitted->success();
+    } else {
+      admitted->failure(out.error());
+    }
+    return out;
+  }
+
   // The state and a generation counter share one atomic word, so a call
   // admitted in one state can tell later whether a transition happened since.
   static constexpr std::uint64_t state_bits = 2;
@@ -305,7 +342,7 @@ class basic_circuit_breaker {
     return !isolated_ && clock_.now() >= open_until_;
   }
 
-  std::optional<permit> try_acquire_slow() {
+  BOOST_NOINLINE std::optional<permit> try_acquire_slow() {
     std::unique_lock lock(mutex_);
     const auto now = clock_.now();
     expire_open_locked(now);
@@ -338,7 +375,18 @@ class basic_circuit_breaker {
     detail::emit(options_.sink, e);
   }
 
+  // The success path of a closed-state call stays small enough to inline;
+  // tests and slow-call checks go out of line.
   void on_success(std::uint64_t generation, bool test, time_point started) noexcept {
+    if (test || options_.slow_call_threshold > duration::zero()) [[unlikely]] {
+      on_success_slow(generation, test, started);
+      return;
+    }
+    if (generation_of(word_.load(std::memory_order_relaxed)) != generation) return;
+    tracker_.on_success(TripPolicy::tracker::needs_time ? clock_.now() : time_point{});
+  }
+
+  BOOST_NOINLINE void on_success_slow(std::uint64_t generation, bool test, time_point started) noexcept {
     if (options_.slow_call_threshold > duration::zero()) {
       const auto now = clock_.now();
       if (now - started > options_.slow_call_threshold) {
@@ -363,7 +411,7 @@ class basic_circuit_breaker {
     transition_locked(circuit_state::closed, clock_.now(), "test call succeeded");
   }
 
-  void on_error(std::uint64_t generation, bool test, const std::error_code& ec) noexcept {
+  BOOST_NOINLINE void on_error(std::uint64_t generation, bool test, const std::error_code& ec) noexcept {
     if (ec == make_error_code(errc::cancelled) || ec == make_error_code(errc::circuit_open)) {
       if (test) release_test(generation);
       return;

@@ -16,6 +16,8 @@
 #include <mend/transient.hpp>
 #include <mend/version.hpp>
 
+#include <boost/config.hpp>
+
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -101,13 +103,7 @@ class retry_policy {
     std::stop_token stop = stop_token_of(args...);
     if (stop.stop_requested()) return make_error_code(errc::cancelled);
 
-    // The clock is read only when a deadline needs the start time, so the
-    // success path stays free of it.
-    const time_point started = options_.deadline > duration::zero() ? clock_.now() : time_point{};
-    auto first = detail::invoke_as_result(f, args...);
-    if (first) [[likely]]
-      return first;
-    return retry_after_failure(f, stop, started, std::move(first), args...);
+    return run_attempts(f, stop, args...);
   }
 
   retry_stats stats() const noexcept {
@@ -119,6 +115,19 @@ class retry_policy {
   const options& config() const noexcept { return options_; }
 
  private:
+  // One named result for every path, so the compiler builds it in the
+  // caller's storage instead of copying it.
+  template <class F, class... Args>
+  detail::invoke_result_t<F&, Args&...> run_attempts(F& f, const std::stop_token& stop, Args&... args) {
+    // The clock is read only when a deadline needs the start time, so the
+    // success path stays free of it.
+    const time_point started = options_.deadline > duration::zero() ? clock_.now() : time_point{};
+    auto out = detail::invoke_as_result(f, args...);
+    if (!out) [[unlikely]]
+      out = retry_after_failure(f, stop, started, std::move(out), args...);
+    return out;
+  }
+
   static options validated(options opts) {
     const std::string_view component = "retry_policy";
     validate_backoff(opts.backoff, component);
@@ -161,7 +170,8 @@ class retry_policy {
   }
 
   template <class F, class Result, class... Args>
-  Result retry_after_failure(F& f, const std::stop_token& stop, time_point started, Result last, Args&... args) {
+  BOOST_NOINLINE Result retry_after_failure(F& f, const std::stop_token& stop, time_point started, Result last,
+                                            Args&... args) {
     backoff_schedule schedule{options_.backoff, options_.jitter_mode, options_.random};
 
     for (std::uint32_t attempt = 1;; ++attempt) {

@@ -33,7 +33,9 @@ class owned_connection {
   owned_connection(const owned_connection&) = delete;
   owned_connection& operator=(const owned_connection&) = delete;
 
-  ~owned_connection() { (void)destroy(); }
+  ~owned_connection() {
+    if (connection_ != nullptr) (void)destroy();
+  }
 
   Connection* get() const noexcept { return connection_; }
   explicit operator bool() const noexcept { return connection_ != nullptr; }

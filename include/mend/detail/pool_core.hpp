@@ -114,17 +114,21 @@ class pool_core : public std::enable_shared_from_this<pool_core<Connection>> {
   // pool_exhausted, or cancelled after shutdown.
   result<entry> acquire() {
     std::unique_lock lock(mutex_);
-    const auto deadline = clock::add_saturated(clock_.now(), options_.acquire_timeout);
-    for (;;) {
+    // One clock reading serves the deadline and the first checks; the loop
+    // reads the clock again only after it released the lock.
+    auto now = clock_.now();
+    const auto deadline = clock::add_saturated(now, options_.acquire_timeout);
+    for (bool first = true;; first = false) {
+      if (!first) now = clock_.now();
       if (closed_) return make_error_code(errc::cancelled);
       if (recovering_) return make_error_code(errc::pool_recovering);
 
       if (!idle_.empty()) {
-        if (auto leased = lease_idle_locked(lock)) return std::move(*leased);
+        if (auto leased = lease_idle_locked(lock, now)) return std::move(*leased);
         continue;  // the idle connection was removed; look again
       }
 
-      if (can_create_locked(clock_.now())) {
+      if (can_create_locked(now)) {
         if (auto created = create_for_caller_locked(lock)) return std::move(*created);
         continue;  // the factory failed: recovery mode, or wait during the pause
       }
@@ -138,7 +142,7 @@ class pool_core : public std::enable_shared_from_this<pool_core<Connection>> {
   void give_back(entry e, bool broken, std::error_code ec) noexcept {
     std::unique_lock lock(mutex_);
     --active_;
-    leases_.erase(e.lease_id);
+    if (options_.leak_threshold > duration::zero()) leases_.erase(e.lease_id);
     e.lease_id = 0;
     if (closed_) {
       ++closing_;
@@ -201,11 +205,11 @@ class pool_core : public std::enable_shared_from_this<pool_core<Connection>> {
 
   // Takes the most recently returned idle connection, checks it, and returns
   // it leased, or nullopt after removing it as expired or invalid.
-  std::optional<entry> lease_idle_locked(lock_type& lock) {
+  std::optional<entry> lease_idle_locked(lock_type& lock, time_point now) {
     entry e = std::move(idle_.back());
     idle_.pop_back();
     ++active_;
-    if (expired(e, clock_.now())) {
+    if (expired(e, now)) {
       --active_;
       remove_locked(lock, std::move(e), removal_reason::expired, {});
       return std::nullopt;
