@@ -5,23 +5,14 @@
 #ifndef MEND_TESTS_FUZZ_HAPROXY_REPLY_CHECKS_HPP
 #define MEND_TESTS_FUZZ_HAPROXY_REPLY_CHECKS_HPP
 
+#include "fuzz_check.hpp"
+
 #include <mend/adapters/haproxy_reply.hpp>
 
-#include <cstdio>
-#include <cstdlib>
 #include <string>
 #include <string_view>
 
 namespace mend_test {
-
-// Aborts with the failed condition; libFuzzer reports an abort as a crash.
-#define MEND_FUZZ_CHECK(condition)                                                       \
-  do {                                                                                   \
-    if (!(condition)) {                                                                  \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #condition); \
-      std::abort();                                                                      \
-    }                                                                                    \
-  } while (false)
 
 inline bool is_blank(std::string_view text) { return text.find_first_not_of(" \t\r\n") == std::string_view::npos; }
 
