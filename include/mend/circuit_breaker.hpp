@@ -57,7 +57,11 @@ struct circuit_breaker_stats {
 //            rejected). A successful test closes the circuit; a failed one
 //            opens it again with the open timeout multiplied (60 s, 120 s,
 //            240 s by default). After `timeout_reset_after` successful tests
-//            in a row the timeout returns to its initial value.
+//            in a row the timeout returns to its initial value. A grown
+//            timeout also shrinks while the circuit stays closed: each
+//            open_timeout spent closed divides it by the multiplier once,
+//            so a short fault long after a long outage opens the circuit
+//            for 60 s again, not 240 s.
 //
 // When the open timeout expires the state becomes half_open at once, through
 // a timer on the clock, even if no call arrives; with a `probe` the breaker
@@ -154,7 +158,7 @@ class basic_circuit_breaker {
 
   basic_circuit_breaker(clock& clk, options opts)
       : clock_(clk), options_(validated(std::move(opts))), tracker_(options_.trip),
-        open_timeout_(options_.open_timeout) {}
+        closed_since_(clk.now()), open_timeout_(options_.open_timeout) {}
 
   basic_circuit_breaker(const basic_circuit_breaker&) = delete;
   basic_circuit_breaker& operator=(const basic_circuit_breaker&) = delete;
@@ -259,8 +263,9 @@ class basic_circuit_breaker {
   }
 
   // When the current open period ends; nullopt unless open and not isolated.
-  std::optional<time_point> open_until() const {
+  std::optional<time_point> open_until() {
     std::lock_guard lock(mutex_);
+    expire_open_locked(clock_.now());  // a deadline that has passed means half_open, as state() reads
     if (state_of(word_.load(std::memory_order_acquire)) != circuit_state::open || isolated_) return std::nullopt;
     return open_until_;
   }
@@ -457,6 +462,7 @@ class basic_circuit_breaker {
       return;
     }
     if (state_of(word_.load(std::memory_order_relaxed)) == circuit_state::closed && tracker_.on_failure(now)) {
+      relax_open_timeout_locked(now);
       try {
         open_locked(now, tracker_.trip_reason());
       } catch (...) {
@@ -476,6 +482,18 @@ class basic_circuit_breaker {
     const auto cap = options_.max_open_timeout;
     if (!(grown < static_cast<double>(cap.count()))) return cap;
     return duration{static_cast<duration::rep>(grown)};
+  }
+
+  // Shrinks a grown open timeout before the circuit trips: every
+  // options_.open_timeout the circuit stayed closed divides it by the
+  // multiplier once more, down to options_.open_timeout.
+  void relax_open_timeout_locked(time_point now) noexcept {
+    auto closed_for = now - closed_since_;
+    while (open_timeout_ > options_.open_timeout && closed_for >= options_.open_timeout) {
+      const auto shrunk = static_cast<double>(open_timeout_.count()) / options_.open_timeout_multiplier;
+      open_timeout_ = std::max(options_.open_timeout, duration{static_cast<duration::rep>(shrunk)});
+      closed_for -= options_.open_timeout;
+    }
   }
 
   // Moves an open circuit whose timeout has expired to half_open.
@@ -526,7 +544,10 @@ class basic_circuit_breaker {
     const auto generation = generation_of(word) + 1;
     word_.store((generation << state_bits) | static_cast<std::uint64_t>(to), std::memory_order_release);
     tests_in_flight_ = 0;
-    if (to == circuit_state::closed) tracker_.reset();
+    if (to == circuit_state::closed) {
+      tracker_.reset();
+      closed_since_ = now;
+    }
     if (from == to) return;  // e.g. reset() of a closed circuit: nothing to report
 
     const std::array samples{
@@ -560,6 +581,7 @@ class basic_circuit_breaker {
 
   mutable std::mutex mutex_;
   time_point open_until_{};                // guarded by mutex_
+  time_point closed_since_;                // guarded by mutex_; when the circuit last closed
   duration open_timeout_;                  // guarded by mutex_
   std::uint32_t tests_in_flight_ = 0;      // guarded by mutex_
   std::uint32_t tests_in_a_row_ = 0;       // guarded by mutex_

@@ -114,7 +114,7 @@ inline std::optional<std::chrono::seconds> parse_retry_after(std::string_view va
     const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
     if (ec == std::errc::result_out_of_range) return std::chrono::seconds{detail::max_retry_after_seconds};
     if (ec != std::errc{} || end != value.data() + value.size()) return std::nullopt;
-    return std::chrono::seconds{seconds};
+    return std::chrono::seconds{std::min(seconds, detail::max_retry_after_seconds)};
   }
 
   // IMF-fixdate has a fixed layout: "Sun, 06 Nov 1994 08:49:37 GMT" (29 chars).
@@ -145,8 +145,9 @@ inline std::optional<std::chrono::seconds> parse_retry_after(std::string_view va
   if (!date.ok()) return std::nullopt;
   const auto at = std::chrono::sys_days{date} + std::chrono::hours{hour} + std::chrono::minutes{minute} +
                   std::chrono::seconds{second};
-  const auto delta = std::chrono::ceil<std::chrono::seconds>(at - now);
-  return std::max(delta, std::chrono::seconds::zero());
+  // In whole seconds: `at` is one, and nanoseconds overflow after 2262.
+  const auto delta = at - std::chrono::floor<std::chrono::seconds>(now);
+  return std::clamp(delta, std::chrono::seconds::zero(), std::chrono::seconds{detail::max_retry_after_seconds});
 }
 
 MEND_END_NAMESPACE

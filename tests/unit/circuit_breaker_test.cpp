@@ -178,6 +178,52 @@ TEST_CASE("breaker timeout returns to 60 s after three good tests", "[breaker]")
   CHECK(*breaker.open_until() - clock.now() == 60s);
 }
 
+TEST_CASE("grown open timeout shrinks while the circuit stays closed", "[breaker]") {
+  mend::manual_clock clock;
+  mend::circuit_breaker breaker{clock, {}};
+
+  // A long outage grows the timeout to 240 s; one good test closes the circuit.
+  trip(breaker);
+  clock.advance(60s);
+  call(breaker, false);
+  clock.advance(120s);
+  call(breaker, false);
+  clock.advance(240s);
+  call(breaker, true);
+  REQUIRE(breaker.state() == circuit_state::closed);
+  REQUIRE(breaker.stats().open_timeout == 240s);
+
+  // 119 s closed halves it once (one full 60 s period), then it trips.
+  clock.advance(119s);
+  trip(breaker);
+  CHECK(*breaker.open_until() - clock.now() == 120s);
+
+  // After a good test and two full periods closed, it is back at 60 s.
+  clock.advance(120s);
+  call(breaker, true);
+  clock.advance(120s);
+  trip(breaker);
+  CHECK(*breaker.open_until() - clock.now() == 60s);
+}
+
+TEST_CASE("open_until is empty once the deadline passed", "[breaker]") {
+  mend::manual_clock clock;
+  mend::circuit_breaker breaker{clock, {}};
+
+  // Timers scheduled before the breaker's own run first at the same time:
+  // one reads just before the deadline, one at it, before the breaker's timer.
+  bool before_deadline = false;
+  bool at_deadline = true;
+  clock.schedule_after(60s - 1ns, [&] { before_deadline = breaker.open_until().has_value(); });
+  clock.schedule_after(60s, [&] { at_deadline = breaker.open_until().has_value(); });
+  trip(breaker);
+  clock.advance(60s);
+
+  CHECK(before_deadline);
+  CHECK_FALSE(at_deadline);
+  CHECK(breaker.state() == circuit_state::half_open);
+}
+
 TEST_CASE("breaker failed test resets the good-test count", "[breaker]") {
   mend::manual_clock clock;
   mend::circuit_breaker breaker{clock, {.max_open_timeout = 480s}};

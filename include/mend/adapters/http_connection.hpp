@@ -172,10 +172,20 @@ class http_connection {
 
     http::response_parser<http::string_body> parser;
     parser.body_limit(options_.body_limit);
+    // The header first, then the body: reading both at once (eager mode),
+    // Boost.Beast 1.74 goes on past its own body_limit error and reserves
+    // the Content-Length the server declared.
     ec = boost::asio::error::would_block;
-    http::async_read(s.stream, s.buffer, parser, [&](const boost::system::error_code& e, std::size_t) { ec = e; });
+    http::async_read_header(s.stream, s.buffer, parser,
+                            [&](const boost::system::error_code& e, std::size_t) { ec = e; });
     run();
     if (ec) return fail(ec);
+    if (!parser.is_done()) {
+      ec = boost::asio::error::would_block;
+      http::async_read(s.stream, s.buffer, parser, [&](const boost::system::error_code& e, std::size_t) { ec = e; });
+      run();
+      if (ec) return fail(ec);
+    }
     s.stream.expires_never();
 
     auto& res = parser.get();
