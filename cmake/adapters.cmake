@@ -47,4 +47,9 @@ endif()
 if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND MEND_SANITIZE MATCHES "thread")
   target_compile_options(mend_http INTERFACE $<BUILD_INTERFACE:-Wno-tsan>)
 endif()
+# GCC 12 at -O2 reports a false -Wnull-dereference inside Asio's scheduler
+# after inlining, where the system-header exemption no longer applies.
+if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+  target_compile_options(mend_http INTERFACE $<BUILD_INTERFACE:-Wno-null-dereference>)
+endif()
 list(APPEND MEND_ADAPTER_TARGETS mend_http)
