@@ -163,15 +163,15 @@ class basic_circuit_breaker {
   basic_circuit_breaker(const basic_circuit_breaker&) = delete;
   basic_circuit_breaker& operator=(const basic_circuit_breaker&) = delete;
 
-  // Cancels the breaker's timers; waits for a probe that is running.
+  // Cancels the breaker's timers, and waits for a probe that is running.
   ~basic_circuit_breaker() {
-    std::vector<std::pair<std::uint64_t, timer_id>> timers;
+    std::vector<open_timer> timers;
     {
       std::lock_guard lock(mutex_);
       destroying_ = true;
       timers.swap(timers_);
     }
-    for (const auto& [generation, id] : timers) clock_.cancel(id);
+    for (const auto& timer : timers) clock_.cancel(timer.id);
   }
 
   // Runs f(args...) if the circuit admits it and records the outcome. Returns
@@ -257,7 +257,7 @@ class basic_circuit_breaker {
     out.times_opened = times_opened_;
     out.auto_recoveries = auto_recoveries_;
     out.last_recovery = last_recovery_;
-    out.open_timeout = open_timeout_;
+    out.open_timeout = relaxed_open_timeout_locked(clock_.now());
     out.successful_tests_in_a_row = tests_in_a_row_;
     return out;
   }
@@ -462,7 +462,6 @@ class basic_circuit_breaker {
       return;
     }
     if (state_of(word_.load(std::memory_order_relaxed)) == circuit_state::closed && tracker_.on_failure(now)) {
-      relax_open_timeout_locked(now);
       try {
         open_locked(now, tracker_.trip_reason());
       } catch (...) {
@@ -484,16 +483,19 @@ class basic_circuit_breaker {
     return duration{static_cast<duration::rep>(grown)};
   }
 
-  // Shrinks a grown open timeout before the circuit trips: every
-  // options_.open_timeout the circuit stayed closed divides it by the
-  // multiplier once more, down to options_.open_timeout.
-  void relax_open_timeout_locked(time_point now) noexcept {
+  // The open timeout the next trip uses: a grown timeout shrinks by the
+  // multiplier once for every options_.open_timeout the circuit stayed closed,
+  // down to options_.open_timeout.
+  duration relaxed_open_timeout_locked(time_point now) const noexcept {
+    auto timeout = open_timeout_;
+    if (state_of(word_.load(std::memory_order_relaxed)) != circuit_state::closed) return timeout;
     auto closed_for = now - closed_since_;
-    while (open_timeout_ > options_.open_timeout && closed_for >= options_.open_timeout) {
-      const auto shrunk = static_cast<double>(open_timeout_.count()) / options_.open_timeout_multiplier;
-      open_timeout_ = std::max(options_.open_timeout, duration{static_cast<duration::rep>(shrunk)});
+    while (timeout > options_.open_timeout && closed_for >= options_.open_timeout) {
+      const auto shrunk = static_cast<double>(timeout.count()) / options_.open_timeout_multiplier;
+      timeout = std::max(options_.open_timeout, duration{static_cast<duration::rep>(shrunk)});
       closed_for -= options_.open_timeout;
     }
+    return timeout;
   }
 
   // Moves an open circuit whose timeout has expired to half_open.
@@ -504,28 +506,52 @@ class basic_circuit_breaker {
   }
 
   void open_locked(time_point now, std::string_view reason) {
+    if (state_of(word_.load(std::memory_order_relaxed)) == circuit_state::closed)
+      open_timeout_ = relaxed_open_timeout_locked(now);
     open_until_ = clock::add_saturated(now, open_timeout_);
     if (state_of(word_.load(std::memory_order_relaxed)) != circuit_state::open) ++times_opened_;
     transition_locked(circuit_state::open, now, reason);
-    if (!isolated_ && !destroying_) {
-      const auto generation = generation_of(word_.load(std::memory_order_relaxed));
-      timers_.emplace_back(generation,
-                           clock_.schedule_at(open_until_, [this, generation] { on_open_timer(generation); }));
-    }
+    if (!isolated_) arm_timer_locked(open_until_);
   }
 
-  // Runs on the clock's timer thread when an open period ends.
-  void on_open_timer(std::uint64_t generation) {
+  // Makes sure a timer fires at `deadline` or before. A pending timer that
+  // fires earlier is enough, because on_open_timer() arms the next one; so
+  // however often the circuit is forced open, one or two timers are pending.
+  void arm_timer_locked(time_point deadline) {
+    if (destroying_) return;
+    for (const auto& timer : timers_)
+      if (!timer.firing && timer.deadline <= deadline) return;
+    const auto token = ++last_timer_token_;
+    const auto id = clock_.schedule_at(deadline, [this, token] { on_open_timer(token); });
+    timers_.push_back(open_timer{token, id, deadline, false});
+  }
+
+  // Runs on the clock's timer thread: moves an expired open circuit to
+  // half_open and runs the probe, or arms the timer for a later deadline.
+  // The timer stays listed until the probe has finished, so the destructor's
+  // cancel() waits for it.
+  void on_open_timer(std::uint64_t token) {
     std::unique_lock lock(mutex_);
     if (destroying_) return;
-    std::erase_if(timers_, [&](const auto& timer) { return timer.first == generation; });
-    const auto now = clock_.now();
-    if (generation_of(word_.load(std::memory_order_relaxed)) == generation) expire_open_locked(now);
+    const auto self = std::find_if(timers_.begin(), timers_.end(), [&](const auto& t) { return t.token == token; });
+    if (self != timers_.end()) self->firing = true;
+    const auto forget = [&] {
+      std::erase_if(timers_, [&](const auto& timer) { return timer.token == token; });
+    };
 
+    const auto now = clock_.now();
+    expire_open_locked(now);
     const auto word = word_.load(std::memory_order_relaxed);
-    if (!options_.probe || state_of(word) != circuit_state::half_open ||
-        tests_in_flight_ >= options_.half_open_probes)
+    if (state_of(word) == circuit_state::open) {
+      if (!isolated_) arm_timer_locked(open_until_);
+      forget();
       return;
+    }
+    if (!options_.probe || state_of(word) != circuit_state::half_open ||
+        tests_in_flight_ >= options_.half_open_probes) {
+      forget();
+      return;
+    }
     ++tests_in_flight_;
     permit test{this, generation_of(word), true, call_start()};
     lock.unlock();
@@ -536,6 +562,8 @@ class basic_circuit_breaker {
     } else {
       test.failure(outcome.error());
     }
+    lock.lock();
+    forget();
   }
 
   void transition_locked(circuit_state to, time_point now, std::string_view reason) {
@@ -590,8 +618,15 @@ class basic_circuit_breaker {
   std::optional<wall_time> last_recovery_; // guarded by mutex_
   bool isolated_ = false;                  // guarded by mutex_
   bool destroying_ = false;                // guarded by mutex_
-  // Pending open timers by the generation they were scheduled in.
-  std::vector<std::pair<std::uint64_t, timer_id>> timers_;  // guarded by mutex_
+  // A timer scheduled for the end of an open period.
+  struct open_timer {
+    std::uint64_t token;  // identifies it to its own callback
+    timer_id id;
+    time_point deadline;
+    bool firing;  // its callback is running
+  };
+  std::vector<open_timer> timers_;         // guarded by mutex_; pending and firing timers
+  std::uint64_t last_timer_token_ = 0;     // guarded by mutex_
 };
 
 // The breaker with the default trip policy: 5 consecutive failures.

@@ -131,6 +131,8 @@ class retry_policy {
   static options validated(options opts) {
     const std::string_view component = "retry_policy";
     validate_backoff(opts.backoff, component);
+    detail::require(opts.jitter_mode >= jitter::none && opts.jitter_mode <= jitter::decorrelated, component,
+                    "jitter_mode", static_cast<int>(opts.jitter_mode), "must be none, full, equal or decorrelated");
     detail::require(opts.deadline >= duration::zero(), component, "deadline", opts.deadline,
                     "must not be negative, and zero turns it off");
     detail::require(opts.max_retry_after >= duration::zero(), component, "max_retry_after", opts.max_retry_after,

@@ -44,6 +44,9 @@ inline std::optional<mend::http_response> parse_http_response(std::string_view i
     }
   }
   if (!parser.is_done()) {
+    // Nothing arrived: Beast's read ends with end_of_stream without asking
+    // the parser, whose put_eof() requires some input.
+    if (!parser.got_some()) return std::nullopt;
     // The server closed the connection: a body without a length ends here.
     ec = {};
     parser.put_eof(ec);

@@ -1,12 +1,19 @@
 #include <mend/circuit_breaker.hpp>
 #include <mend/manual_clock.hpp>
+#include <mend/steady_clock_source.hpp>
 #include <mend/recording_sink.hpp>
 #include <mend/trip_policy/failure_rate.hpp>
 #include <mend/trip_policy/failure_rate_over_time.hpp>
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
+#include <future>
+#include <functional>
+#include <memory>
 #include <stdexcept>
+#include <stop_token>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -204,6 +211,97 @@ TEST_CASE("grown open timeout shrinks while the circuit stays closed", "[breaker
   clock.advance(120s);
   trip(breaker);
   CHECK(*breaker.open_until() - clock.now() == 60s);
+}
+
+TEST_CASE("stats report the shrunk open timeout", "[breaker]") {
+  mend::manual_clock clock;
+  mend::circuit_breaker breaker{clock, {}};
+  trip(breaker);
+  clock.advance(60s);
+  call(breaker, false);  // 120 s
+  clock.advance(120s);
+  call(breaker, true);
+  CHECK(breaker.stats().open_timeout == 120s);
+  clock.advance(60s);
+  CHECK(breaker.stats().open_timeout == 60s);
+  breaker.force_open();
+  CHECK(*breaker.open_until() - clock.now() == 60s);
+}
+
+TEST_CASE("forcing open repeatedly keeps one timer pending", "[breaker]") {
+  mend::manual_clock clock;
+  mend::recording_sink sink;
+  mend::circuit_breaker breaker{clock, {.sink = &sink}};
+  for (int i = 0; i < 1000; ++i) {
+    breaker.force_open();
+    clock.advance(1s);
+  }
+  CHECK(clock.pending_timers() == 1);
+
+  // The last forced opening still ends on time: 60 s after it.
+  clock.advance(58s);
+  CHECK(breaker.state() == circuit_state::open);
+  clock.advance(1s);
+  CHECK(breaker.state() == circuit_state::half_open);
+  CHECK(sink.count(mend::event_kind::breaker_state_changed) == 2);
+}
+
+namespace {
+
+// A real clock that reports when someone starts cancelling a timer.
+class cancel_watching_clock final : public mend::clock {
+ public:
+  mend::time_point now() const noexcept override { return real_.now(); }
+  mend::wall_time wall_now() const noexcept override { return real_.wall_now(); }
+  bool sleep_for(mend::duration d, std::stop_token stop) override { return real_.sleep_for(d, stop); }
+  mend::timer_id schedule_at(mend::time_point deadline, std::function<void()> callback) override {
+    return real_.schedule_at(deadline, std::move(callback));
+  }
+  bool cancel(mend::timer_id id) noexcept override {
+    cancelling.store(true);
+    cancelling.notify_all();
+    return real_.cancel(id);
+  }
+
+  std::atomic<bool> cancelling{false};
+
+ private:
+  mend::steady_clock_source real_;
+};
+
+}  // namespace
+
+TEST_CASE("destroying a breaker waits for its running probe", "[breaker]") {
+  cancel_watching_clock clock;
+  std::promise<void> probe_started;
+  std::promise<void> release_probe;
+  std::atomic<bool> destructor_returned{false};
+  std::atomic<bool> probe_outlived_breaker{false};
+  auto breaker = std::make_unique<mend::circuit_breaker>(
+      clock, mend::circuit_breaker::options{
+                 .open_timeout = 1ns,
+                 .max_open_timeout = 1ns,
+                 .probe = [&, released = release_probe.get_future().share()]() -> mend::result<void> {
+                   probe_started.set_value();
+                   released.wait();
+                   probe_outlived_breaker = destructor_returned.load();
+                   return mend::success();
+                 }});
+  breaker->force_open();
+  probe_started.get_future().wait();
+
+  std::thread destroyer([&] {
+    breaker.reset();
+    destructor_returned = true;
+    destructor_returned.notify_all();
+  });
+  // The destructor either cancels the running timer (and must wait in
+  // cancel() for the probe) or, wrongly, returns at once.
+  while (!clock.cancelling.load() && !destructor_returned.load()) std::this_thread::yield();
+  CHECK_FALSE(destructor_returned.load());
+  release_probe.set_value();
+  destroyer.join();
+  CHECK_FALSE(probe_outlived_breaker.load());
 }
 
 TEST_CASE("open_until is empty once the deadline passed", "[breaker]") {
@@ -654,4 +752,10 @@ TEST_CASE("breaker rejects invalid options naming field and value", "[breaker][c
                   mend::config_error);
   CHECK_THROWS_AS((mend::basic_circuit_breaker<mend::failure_rate>{clock, {.trip = {.minimum_calls = 50}}}),
                   mend::config_error);
+  CHECK_THROWS_WITH(
+      (mend::basic_circuit_breaker<mend::failure_rate>{clock, {.trip = {.window_size = 4'000'000'000u}}}),
+      "circuit_breaker: invalid trip.window_size = 4000000000 (must be between 1 and 1000000)");
+  CHECK_THROWS_WITH(
+      (mend::basic_circuit_breaker<mend::failure_rate_over_time>{clock, {.trip = {.buckets = 1'000'000}}}),
+      "circuit_breaker: invalid trip.buckets = 1000000 (must be between 1 and 100000)");
 }

@@ -329,6 +329,8 @@ TEST_CASE("retry rejects invalid options naming field and value", "[retry][confi
                     "retry_policy: invalid deadline = -1s (must not be negative, and zero turns it off)");
   CHECK_THROWS_WITH((mend::retry_policy{clock, {.backoff = mend::exponential_backoff{.multiplier = 0}}}),
                     "retry_policy: invalid backoff.multiplier = 0 (must be greater than zero)");
+  CHECK_THROWS_WITH((mend::retry_policy{clock, {.jitter_mode = static_cast<mend::jitter>(42)}}),
+                    "retry_policy: invalid jitter_mode = 42 (must be none, full, equal or decorrelated)");
   CHECK_THROWS_WITH((mend::retry_policy{clock, {.is_retryable = nullptr}}),
                     "retry_policy: invalid is_retryable = empty function (must be set)");
 }

@@ -27,6 +27,8 @@ MEND_BEGIN_NAMESPACE
 // failure path counts the ring under the breaker's lock, so there are no
 // counters that a success racing a reset could leave out of step.
 struct failure_rate {
+  static constexpr std::uint32_t max_window_size = 1'000'000;
+
   double threshold = 0.5;
   std::uint32_t window_size = 20;
   std::uint32_t minimum_calls = 10;
@@ -34,7 +36,9 @@ struct failure_rate {
   void validate(std::string_view component) const {
     detail::require(std::isfinite(threshold) && threshold > 0.0 && threshold <= 1.0, component, "trip.threshold",
                     threshold, "must be in (0, 1]");
-    detail::require(window_size >= 1, component, "trip.window_size", window_size, "must be at least 1");
+    // The window costs one byte per call it remembers, allocated up front.
+    detail::require(window_size >= 1 && window_size <= max_window_size, component, "trip.window_size", window_size,
+                    "must be between 1 and 1000000");
     detail::require(minimum_calls >= 1 && minimum_calls <= window_size, component, "trip.minimum_calls",
                     minimum_calls, "must be between 1 and window_size");
   }

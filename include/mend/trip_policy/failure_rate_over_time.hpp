@@ -36,7 +36,8 @@ struct failure_rate_over_time {
   void validate(std::string_view component) const {
     detail::require(std::isfinite(threshold) && threshold > 0.0 && threshold <= 1.0, component, "trip.threshold",
                     threshold, "must be in (0, 1]");
-    detail::require(buckets >= 1, component, "trip.buckets", buckets, "must be at least 1");
+    detail::require(buckets >= 1 && buckets <= 100'000, component, "trip.buckets", buckets,
+                    "must be between 1 and 100000");
     detail::require(window >= duration{buckets}, component, "trip.window", window,
                     "must be positive and at least one nanosecond per bucket");
     detail::require(minimum_calls >= 1, component, "trip.minimum_calls", minimum_calls, "must be at least 1");
