@@ -1,11 +1,14 @@
 // Unit tests of the connector's own logic: reading AIF replies, the
-// classifiers, endpoint URLs, the workload, the profiles and the incident
-// tracker that decides the exit status. No sockets, no real time.
+// classifiers, endpoint URLs, the command line, the workload, the profiles,
+// the incident tracker and the summary that decide the exit status. No
+// sockets, no real time.
 #include "aif_messages.hpp"
+#include "command_line.hpp"
 #include "connector.hpp"
 #include "fault_script.hpp"
 #include "incidents.hpp"
 #include "profile.hpp"
+#include "report.hpp"
 #include "workload.hpp"
 
 #include <mend/error.hpp>
@@ -15,6 +18,7 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <cstdio>
 #include <string>
 
 using namespace std::chrono_literals;
@@ -274,4 +278,67 @@ TEST_CASE("log throttle passes transitions and limits repeats") {
 
   CHECK(log.count == 4);
   CHECK(throttle.suppressed() == 1);
+}
+
+TEST_CASE("rate option rejects non-finite values") {
+  CHECK(ax::parse_number("--rate", "2.5", 0.1, 10000.0) == 2.5);
+  CHECK_THROWS_WITH(ax::parse_number("--rate", "nan", 0.1, 10000.0),
+                    "invalid --rate 'nan': expected a number from 0.1 to 10000");
+  CHECK_THROWS_WITH(ax::parse_number("--rate", "inf", 0.1, 10000.0),
+                    "invalid --rate 'inf': expected a number from 0.1 to 10000");
+  CHECK_THROWS_WITH(ax::parse_number("--rate", "-5", 0.1, 10000.0),
+                    "invalid --rate '-5': expected a number from 0.1 to 10000");
+  CHECK_THROWS_WITH(ax::parse_number("--rate", "1e999", 0.1, 10000.0),
+                    "invalid --rate '1e999': expected a number from 0.1 to 10000");
+}
+
+TEST_CASE("duration option rejects overflowing values") {
+  CHECK(ax::parse_duration("--duration", "30s") == 30s);
+  CHECK(ax::parse_duration("--duration", "500ms") == 500ms);
+  CHECK(ax::parse_duration("--duration", "2m") == 2min);
+  CHECK(ax::parse_duration("--duration", "525600m") == std::chrono::hours{24 * 365});
+  CHECK_THROWS_WITH(ax::parse_duration("--duration", "525601m"),
+                    "invalid --duration '525601m': the maximum is 525600m (365 days)");
+  CHECK_THROWS_WITH(ax::parse_duration("--duration", "9223372036854775807m"),
+                    "invalid --duration '9223372036854775807m': the maximum is 525600m (365 days)");
+  CHECK_THROWS_WITH(ax::parse_duration("--duration", "9999999999999999999999s"),
+                    "invalid --duration '9999999999999999999999s': the maximum is 525600m (365 days)");
+  CHECK_THROWS_WITH(ax::parse_duration("--duration", "-3s"),
+                    "invalid --duration '-3s': expected a positive duration, e.g. 30s");
+  CHECK_THROWS_WITH(ax::parse_duration("--duration", "3h"),
+                    "invalid --duration '3h': the unit must be ms, s or m");
+}
+
+TEST_CASE("incident before the run starts counts from the start") {
+  const auto run_start = t0 + 10s;
+  ax::incident_tracker tracker{{"aos1"}, run_start};
+  using kind = mend::event_kind;
+  tracker.record(transition(kind::pool_recovery_entered, "aos1", "", "", run_start - 1s));
+  tracker.record(transition(kind::pool_recovery_exited, "aos1", "", "", run_start + 3s));
+
+  const auto incidents = tracker.incidents();
+  REQUIRE(incidents.size() == 1);
+  CHECK(incidents[0].started == run_start);
+  CHECK(incidents[0].ended == run_start + 3s);
+
+  const auto figures = tracker.figures(run_start + 60s, 12s);
+  CHECK(figures.longest_unusable == 3s);
+  CHECK(figures.longest_from == 0s);
+}
+
+TEST_CASE("run without a success fails") {
+  ax::run_summary summary;
+  summary.requests.issued = 40;
+  summary.requests.completed = 40;
+  summary.requests.failed = 40;
+  CHECK(summary.all_requests_ended());
+  CHECK(summary.recovery.success_rate == 100.0);
+  CHECK_FALSE(summary.passed());
+  CHECK(summary.failure_reasons() == "no request succeeded (40 issued, 40 failed)");
+  CHECK(ax::summary_json(summary)["passed"] == false);
+
+  summary.requests.succeeded = 1;
+  summary.requests.failed = 39;
+  CHECK(summary.passed());
+  CHECK(summary.failure_reasons().empty());
 }

@@ -23,7 +23,9 @@ namespace ax {
 // A period during which an endpoint was unusable: its breaker was open or
 // half-open, its pool was in recovery mode, or its health checks found it
 // unhealthy. It starts when the first of these begins and ends when none of
-// them is true any more.
+// them is true any more. One that begins before the run starts (while the
+// pools fill and the first health checks run) counts from the run's start,
+// so that no time in the report is negative.
 struct incident {
   std::string endpoint;
   mend::time_point started{};
@@ -167,7 +169,7 @@ class incident_tracker final : public mend::metrics_sink {
     state.conditions |= condition;
     if (!state.open_incident) {
       state.open_incident = incidents_.size();
-      incidents_.push_back({std::string(endpoint), at, std::nullopt, {}});
+      incidents_.push_back({std::string(endpoint), std::max(at, run_start_), std::nullopt, {}});
       causes_.push_back(0);
     }
     causes_[*state.open_incident] |= condition;
@@ -180,7 +182,7 @@ class incident_tracker final : public mend::metrics_sink {
     auto& state = it->second;
     state.conditions &= ~condition;
     if (state.conditions == 0 && state.open_incident) {
-      incidents_[*state.open_incident].ended = at;
+      incidents_[*state.open_incident].ended = std::max(at, run_start_);
       state.open_incident.reset();
     }
   }

@@ -7,9 +7,10 @@
 //   ax_connector --endpoint http://aos1:8101/MicrosoftDynamicsAXAif60/SalesOrderService/xppservice.svc ...
 //
 // Exit status: 0 when every request ended with a success or a reported error
-// within its deadline and the recovery success rate is at least 95 %, 1
-// otherwise, 2 for invalid options.
+// within its deadline, at least one request succeeded and the recovery
+// success rate is at least 95 %, 1 otherwise, 2 for invalid options.
 #include "aif_stand_in.hpp"
+#include "command_line.hpp"
 #include "connector.hpp"
 #include "fault_script.hpp"
 #include "incidents.hpp"
@@ -71,7 +72,7 @@ Options:
                         500 ms. production: the library's defaults (60 s, 10 s, 5 s,
                         60 s, 1-2-4 s, 30 s) and a 5 s connect timeout.
   --duration DURATION   how long requests are sent (default: 60s; 10m for the
-                        built-in stand-ins with the production profile)
+                        built-in stand-ins with the production profile; at most 525600m)
   --rate N              requests per second (default: 20)
   --workers N           threads sending requests, and connections per pool (default: 4)
   --company ID          the AX company in the CallContext header (default: USMF)
@@ -99,9 +100,13 @@ maximum open timeout + rise x health interval + pool recovery interval + 1 s;
 12 s for demo).
 
 Exit status: 0 when every request ended with a success or a reported error
-within its deadline and the recovery success rate is at least 95 %, 1
-otherwise, 2 for invalid options.
+within its deadline, at least one request succeeded and the recovery success
+rate is at least 95 %, 1 otherwise, 2 for invalid options.
 )";
+
+using ax::parse_duration;
+using ax::parse_number;
+using ax::usage_error;
 
 struct settings {
   std::vector<std::string> endpoints;
@@ -116,32 +121,6 @@ struct settings {
   std::optional<std::string> dashboard_bind;
   std::string dashboard_token;
 };
-
-// Thrown for an invalid command line; main() prints it with the usage hint.
-struct usage_error : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
-mend::duration parse_duration(std::string_view option, std::string_view text) {
-  long long value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  const std::string_view unit(end, static_cast<std::size_t>(text.data() + text.size() - end));
-  if (ec != std::errc{} || value <= 0)
-    throw usage_error(fmt::format("invalid {} '{}': expected a positive duration, e.g. 30s", option, text));
-  if (unit == "ms") return std::chrono::milliseconds{value};
-  if (unit == "s" || unit.empty()) return std::chrono::seconds{value};
-  if (unit == "m") return std::chrono::minutes{value};
-  throw usage_error(fmt::format("invalid {} '{}': the unit must be ms, s or m", option, text));
-}
-
-template <class Number>
-Number parse_number(std::string_view option, std::string_view text, Number min, Number max) {
-  Number value{};
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc{} || end != text.data() + text.size() || value < min || value > max)
-    throw usage_error(fmt::format("invalid {} '{}': expected a number from {} to {}", option, text, min, max));
-  return value;
-}
 
 // Returns nullopt for --help.
 std::optional<settings> parse_arguments(int argc, char** argv) {

@@ -79,7 +79,26 @@ struct run_summary {
     return requests.completed == requests.issued && requests.in_flight == 0 && requests.late == 0 &&
            requests.overdue == 0;
   }
-  bool passed() const { return all_requests_ended() && recovery.success_rate >= min_success_rate; }
+  // A run in which every request failed (all endpoints unreachable, say)
+  // proves nothing about recovery, so it fails too.
+  bool any_request_succeeded() const { return requests.succeeded > 0; }
+  bool passed() const { return failure_reasons().empty(); }
+
+  // Why the run failed, separated by "; ", or an empty string when it passed.
+  std::string failure_reasons() const {
+    std::string why;
+    const auto add = [&why](const std::string& reason) {
+      if (!why.empty()) why += "; ";
+      why += reason;
+    };
+    if (!all_requests_ended())
+      add(fmt::format("{} requests did not end within the deadline", requests.in_flight + requests.late));
+    if (!any_request_succeeded())
+      add(fmt::format("no request succeeded ({} issued, {} failed)", requests.issued, requests.failed));
+    if (recovery.success_rate < min_success_rate)
+      add(fmt::format("the recovery rate {:.1f} % is below {:.0f} %", recovery.success_rate, min_success_rate));
+    return why;
+  }
 };
 
 inline std::string fault_counts(const injected_faults& injected) {
@@ -153,17 +172,11 @@ inline void print_summary(const run_summary& s, const std::string& report_files)
                r.failures_not_logged);
   fmt::print("  report            {}\n", report_files);
   if (s.passed()) {
-    fmt::print("  result            PASS: every request ended with a success or a reported error, and the recovery "
-               "rate is {:.1f} % (at least {:.0f} %)\n",
-               s.recovery.success_rate, s.min_success_rate);
+    fmt::print("  result            PASS: every request ended with a success or a reported error, {} succeeded, "
+               "and the recovery rate is {:.1f} % (at least {:.0f} %)\n",
+               r.succeeded, s.recovery.success_rate, s.min_success_rate);
   } else {
-    std::string why;
-    if (!s.all_requests_ended())
-      why += fmt::format("{} requests did not end within the deadline; ", r.in_flight + r.late);
-    if (s.recovery.success_rate < s.min_success_rate)
-      why += fmt::format("the recovery rate {:.1f} % is below {:.0f} %; ", s.recovery.success_rate, s.min_success_rate);
-    why.resize(why.size() - 2);
-    fmt::print("  result            FAIL: {}\n", why);
+    fmt::print("  result            FAIL: {}\n", s.failure_reasons());
   }
 }
 
