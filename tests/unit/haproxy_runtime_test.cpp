@@ -214,6 +214,22 @@ TEST_CASE("command reply text is a rejection", "[haproxy]") {
   }
 }
 
+TEST_CASE("reply text is escaped and bounded", "[haproxy]") {
+  std::string message;
+  REQUIRE_FALSE(haproxy::parse_command_reply("\x1b]0;owned\x07\x1b[2JNo such server.\r\n", &message));
+  CHECK(message == "\\x1b]0;owned\\x07\\x1b[2JNo such server.");
+
+  REQUIRE_FALSE(haproxy::parse_weight("Denied\x1b[31m\x7f\n", &message));
+  CHECK(message == "Denied\\x1b[31m\\x7f");
+
+  REQUIRE_FALSE(haproxy::parse_servers_state("Can't find backend.\x1b[A\n", &message));
+  CHECK(message == "Can't find backend.\\x1b[A");
+
+  const std::string huge(100'000, 'x');
+  REQUIRE_FALSE(haproxy::parse_command_reply(huge + "\n", &message));
+  CHECK(message == std::string(120, 'x') + "...");
+}
+
 TEST_CASE("get weight reply parses", "[haproxy]") {
   const auto weight = haproxy::parse_weight("10 (initial 0)\n\n");
 

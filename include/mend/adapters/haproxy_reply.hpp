@@ -127,9 +127,11 @@ std::optional<Int> to_integer(std::string_view text) noexcept {
   return value;
 }
 
-// Text that HAProxy prints for a refused command is short; keep what a log
-// line can carry.
-inline std::string quoted_excerpt(std::string_view text) {
+// Makes reply text safe for one log line. Control characters become escapes
+// such as \n or \x1b, so that a hostile or broken reply cannot move the
+// cursor, recolour a terminal or forge log lines. Text beyond 120 bytes is
+// cut and ends in "..." (HAProxy 2.6's refusal texts are shorter).
+inline std::string printable_excerpt(std::string_view text) {
   constexpr std::size_t max_length = 120;
   std::string out;
   for (const char c : text.substr(0, max_length)) {
@@ -142,8 +144,11 @@ inline std::string quoted_excerpt(std::string_view text) {
     }
   }
   if (text.size() > max_length) out += "...";
-  return "'" + out + "'";
+  return out;
 }
+
+// printable_excerpt() in single quotes.
+inline std::string quoted_excerpt(std::string_view text) { return "'" + printable_excerpt(text) + "'"; }
 
 }  // namespace detail
 
@@ -160,12 +165,13 @@ inline std::error_code classify_message(std::string_view text) noexcept {
 
 // Parses the reply to a command that prints nothing when it succeeds (`set
 // weight`, `set server`). Any text is HAProxy refusing the command: the error
-// is classify_message() of it, and `message` gets its first line (for an
-// unknown command HAProxy lists its commands after that line).
+// is classify_message() of it, and `message` gets its first line through
+// detail::printable_excerpt() (for an unknown command HAProxy lists its
+// commands after that line).
 inline result<void> parse_command_reply(std::string_view reply, std::string* message = nullptr) {
   const auto text = detail::trim(reply);
   if (text.empty()) return success();
-  detail::set_message(message, std::string(detail::first_line(text)));
+  detail::set_message(message, detail::printable_excerpt(detail::first_line(text)));
   return classify_message(text);
 }
 
@@ -185,7 +191,7 @@ inline result<weight_reading> parse_weight(std::string_view reply, std::string* 
     return make_error_code(errc::protocol_error);
   }
   if (text.front() < '0' || text.front() > '9') {
-    detail::set_message(message, std::string(detail::first_line(text)));
+    detail::set_message(message, detail::printable_excerpt(detail::first_line(text)));
     return classify_message(text);
   }
 
@@ -344,7 +350,7 @@ inline result<std::vector<server_state>> parse_servers_state(std::string_view re
 
   const auto version = detail::to_integer<int>(detail::trim(lines[0]));
   if (!version) {
-    detail::set_message(message, std::string(lines[0]));
+    detail::set_message(message, detail::printable_excerpt(lines[0]));
     return classify_message(text);
   }
   if (*version != 1)
