@@ -2,8 +2,8 @@
 // classifiers, endpoint URLs, the command line, the workload, the profiles,
 // the incident tracker and the summary that decide the exit status. No
 // sockets, no real time.
+#include "../common/command_line.hpp"
 #include "aif_messages.hpp"
-#include "command_line.hpp"
 #include "connector.hpp"
 #include "fault_script.hpp"
 #include "incidents.hpp"
@@ -281,31 +281,31 @@ TEST_CASE("log throttle passes transitions and limits repeats") {
 }
 
 TEST_CASE("rate option rejects non-finite values") {
-  CHECK(ax::parse_number("--rate", "2.5", 0.1, 10000.0) == 2.5);
-  CHECK_THROWS_WITH(ax::parse_number("--rate", "nan", 0.1, 10000.0),
+  CHECK(example_options::parse_number("--rate", "2.5", 0.1, 10000.0) == 2.5);
+  CHECK_THROWS_WITH(example_options::parse_number("--rate", "nan", 0.1, 10000.0),
                     "invalid --rate 'nan': expected a number from 0.1 to 10000");
-  CHECK_THROWS_WITH(ax::parse_number("--rate", "inf", 0.1, 10000.0),
+  CHECK_THROWS_WITH(example_options::parse_number("--rate", "inf", 0.1, 10000.0),
                     "invalid --rate 'inf': expected a number from 0.1 to 10000");
-  CHECK_THROWS_WITH(ax::parse_number("--rate", "-5", 0.1, 10000.0),
+  CHECK_THROWS_WITH(example_options::parse_number("--rate", "-5", 0.1, 10000.0),
                     "invalid --rate '-5': expected a number from 0.1 to 10000");
-  CHECK_THROWS_WITH(ax::parse_number("--rate", "1e999", 0.1, 10000.0),
+  CHECK_THROWS_WITH(example_options::parse_number("--rate", "1e999", 0.1, 10000.0),
                     "invalid --rate '1e999': expected a number from 0.1 to 10000");
 }
 
 TEST_CASE("duration option rejects overflowing values") {
-  CHECK(ax::parse_duration("--duration", "30s") == 30s);
-  CHECK(ax::parse_duration("--duration", "500ms") == 500ms);
-  CHECK(ax::parse_duration("--duration", "2m") == 2min);
-  CHECK(ax::parse_duration("--duration", "525600m") == std::chrono::hours{24 * 365});
-  CHECK_THROWS_WITH(ax::parse_duration("--duration", "525601m"),
+  CHECK(example_options::parse_duration("--duration", "30s") == 30s);
+  CHECK(example_options::parse_duration("--duration", "500ms") == 500ms);
+  CHECK(example_options::parse_duration("--duration", "2m") == 2min);
+  CHECK(example_options::parse_duration("--duration", "525600m") == std::chrono::hours{24 * 365});
+  CHECK_THROWS_WITH(example_options::parse_duration("--duration", "525601m"),
                     "invalid --duration '525601m': the maximum is 525600m (365 days)");
-  CHECK_THROWS_WITH(ax::parse_duration("--duration", "9223372036854775807m"),
+  CHECK_THROWS_WITH(example_options::parse_duration("--duration", "9223372036854775807m"),
                     "invalid --duration '9223372036854775807m': the maximum is 525600m (365 days)");
-  CHECK_THROWS_WITH(ax::parse_duration("--duration", "9999999999999999999999s"),
+  CHECK_THROWS_WITH(example_options::parse_duration("--duration", "9999999999999999999999s"),
                     "invalid --duration '9999999999999999999999s': the maximum is 525600m (365 days)");
-  CHECK_THROWS_WITH(ax::parse_duration("--duration", "-3s"),
+  CHECK_THROWS_WITH(example_options::parse_duration("--duration", "-3s"),
                     "invalid --duration '-3s': expected a positive duration, e.g. 30s");
-  CHECK_THROWS_WITH(ax::parse_duration("--duration", "3h"),
+  CHECK_THROWS_WITH(example_options::parse_duration("--duration", "3h"),
                     "invalid --duration '3h': the unit must be ms, s or m");
 }
 

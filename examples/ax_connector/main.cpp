@@ -9,8 +9,8 @@
 // Exit status: 0 when every request ended with a success or a reported error
 // within its deadline, at least one request succeeded and the recovery
 // success rate is at least 95 %, 1 otherwise, 2 for invalid options.
+#include "../common/command_line.hpp"
 #include "aif_stand_in.hpp"
-#include "command_line.hpp"
 #include "connector.hpp"
 #include "fault_script.hpp"
 #include "incidents.hpp"
@@ -104,9 +104,9 @@ within its deadline, at least one request succeeded and the recovery success
 rate is at least 95 %, 1 otherwise, 2 for invalid options.
 )";
 
-using ax::parse_duration;
-using ax::parse_number;
-using ax::usage_error;
+using example_options::parse_duration;
+using example_options::parse_number;
+using example_options::usage_error;
 
 struct settings {
   std::vector<std::string> endpoints;

@@ -1,7 +1,8 @@
-// Parsers of the connector's command-line values. They throw usage_error,
-// which main() prints with the usage hint and exit status 2.
-#ifndef AX_CONNECTOR_COMMAND_LINE_HPP
-#define AX_CONNECTOR_COMMAND_LINE_HPP
+// Parsers of command-line values shared by the example programs. They throw
+// usage_error, which each program's main() prints with its usage hint and
+// exit status 2. Examples include this file by its relative path.
+#ifndef MEND_EXAMPLES_COMMAND_LINE_HPP
+#define MEND_EXAMPLES_COMMAND_LINE_HPP
 
 #include <mend/clock.hpp>
 
@@ -14,35 +15,38 @@
 #include <string_view>
 #include <type_traits>
 
-namespace ax {
+namespace example_options {
 
 // Thrown for an invalid command line. main() prints it with the usage hint.
 struct usage_error : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// The maximum run duration the connector accepts. It keeps the run's end and the
-// report's trend span far from the limits of mend::duration.
-inline constexpr std::chrono::minutes max_run_duration{60 * 24 * 365};
+// The maximum DURATION option. It keeps sums such as a run's end time far
+// from the limits of mend::duration (signed 64-bit nanoseconds, about 292
+// years).
+inline constexpr std::chrono::minutes max_duration{60 * 24 * 365};
 
-// Parses a DURATION option: a positive number with the unit ms, s or m, or
-// a bare number of seconds, up to max_run_duration.
-inline mend::duration parse_duration(std::string_view option, std::string_view text) {
+// Parses a DURATION option: a number with the unit ms, s or m, or a bare
+// number of seconds, up to max_duration. Zero is accepted only with
+// `allow_zero`.
+inline mend::duration parse_duration(std::string_view option, std::string_view text, bool allow_zero = false) {
   long long value = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   const std::string_view unit(end, static_cast<std::size_t>(text.data() + text.size() - end));
   const auto too_long = [&] {
     return usage_error(fmt::format("invalid {} '{}': the maximum is {}m (365 days)", option, text,
-                                   max_run_duration.count()));
+                                   max_duration.count()));
   };
   if (ec == std::errc::result_out_of_range && !text.starts_with('-')) throw too_long();
-  if (ec != std::errc{} || value <= 0)
-    throw usage_error(fmt::format("invalid {} '{}': expected a positive duration, e.g. 30s", option, text));
+  if (ec != std::errc{} || value < 0 || (value == 0 && !allow_zero))
+    throw usage_error(fmt::format("invalid {} '{}': expected a {} duration, e.g. 30s", option, text,
+                                  allow_zero ? "non-negative" : "positive"));
 
   // Compares in the option's own unit, so that a huge count cannot overflow.
   const auto checked = [&](auto unit_duration) -> mend::duration {
     using unit_type = decltype(unit_duration);
-    if (value > std::chrono::duration_cast<unit_type>(max_run_duration).count()) throw too_long();
+    if (value > std::chrono::duration_cast<unit_type>(max_duration).count()) throw too_long();
     return unit_type{value};
   };
   if (unit == "ms") return checked(std::chrono::milliseconds{});
@@ -64,6 +68,6 @@ Number parse_number(std::string_view option, std::string_view text, Number min, 
   return value;
 }
 
-}  // namespace ax
+}  // namespace example_options
 
-#endif  // AX_CONNECTOR_COMMAND_LINE_HPP
+#endif  // MEND_EXAMPLES_COMMAND_LINE_HPP
