@@ -7,6 +7,8 @@
 // Prints one line per step and a last line with the outcome. Exit status: 0
 // when green was promoted, 1 when the rollout rolled back (the last line gives
 // the reason), 2 for invalid options. SIGINT or SIGTERM rolls back and exits 1.
+#include "../common/command_line.hpp"
+
 #include <mend/adapters/haproxy_runtime.hpp>
 #include <mend/config_error.hpp>
 #include <mend/event.hpp>
@@ -21,6 +23,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -58,9 +61,10 @@ Options:
   --timeout DURATION      the timeout of each Runtime API command (default: 2s)
   --help                  print this help and exit
 
-A DURATION is a number with the unit ms, s or m (500ms, 30s, 2m); a bare
-number counts seconds. Green's health is HAProxy's own check status of the
-green server, so the backend needs active checks (option httpchk, check).
+A DURATION is a number with the unit ms, s or m (500ms, 30s, 2m) of at most
+525600m (365 days); a bare number counts seconds. Only --hold may be 0.
+Green's health is HAProxy's own check status of the green server, so the
+backend needs active checks (option httpchk, check).
 
 Exit status: 0 when green was promoted, 1 when the rollout rolled back or
 could not start, 2 for invalid options.
@@ -78,22 +82,8 @@ struct settings {
   mend::duration timeout = std::chrono::seconds{2};
 };
 
-// Thrown for an invalid command line; main() prints it with the usage hint.
-struct usage_error : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
-mend::duration parse_duration(std::string_view option, std::string_view text) {
-  long long value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  const std::string_view unit(end, static_cast<std::size_t>(text.data() + text.size() - end));
-  if (ec != std::errc{} || value < 0)
-    throw usage_error(fmt::format("invalid {} '{}': expected e.g. 30s", option, text));
-  if (unit == "ms") return std::chrono::milliseconds{value};
-  if (unit == "s" || unit.empty()) return std::chrono::seconds{value};
-  if (unit == "m") return std::chrono::minutes{value};
-  throw usage_error(fmt::format("invalid {} '{}': the unit must be ms, s or m", option, text));
-}
+using example_options::parse_duration;
+using example_options::usage_error;
 
 std::vector<int> parse_steps(std::string_view text) {
   std::vector<int> steps;
@@ -129,7 +119,7 @@ std::optional<settings> parse_arguments(int argc, char** argv) {
     } else if (option == "--steps") {
       out.steps = parse_steps(value);
     } else if (option == "--hold") {
-      out.hold = parse_duration(option, value);
+      out.hold = parse_duration(option, value, /*allow_zero=*/true);
     } else if (option == "--health-interval") {
       out.health_interval = parse_duration(option, value);
     } else if (option == "--health-timeout") {
@@ -209,6 +199,22 @@ class signal_watcher {
   std::thread thread_;
 };
 
+// Checks that `path` is a unix socket before the rollout starts, so that a
+// wrong --socket gets a message that names it instead of a rollback that
+// ends in errno text. Returns the problem, or an empty string.
+std::string check_admin_socket(const std::string& path) {
+  std::error_code error;
+  const auto status = std::filesystem::status(path, error);
+  if (status.type() == std::filesystem::file_type::not_found)
+    return fmt::format("HAProxy's admin socket {} does not exist: check --socket and the `stats socket` line "
+                       "in haproxy.cfg, and that HAProxy is running",
+                       path);
+  if (error) return fmt::format("cannot read HAProxy's admin socket {}: {}", path, error.message());
+  if (status.type() != std::filesystem::file_type::socket)
+    return fmt::format("--socket {} is not a unix socket: give the path of HAProxy's `stats socket`", path);
+  return {};
+}
+
 int run(const settings& config) {
   progress_printer progress{config.steps.size()};
 
@@ -229,6 +235,11 @@ int run(const settings& config) {
                         .green_health = mend::haproxy::server_health_signal(runtime, config.backend, config.green),
                         .sink = &progress}};
   // [/snippet]
+  // The socket is checked after the rollout validated its options, so that option errors come first.
+  if (const auto problem = check_admin_socket(config.socket); !problem.empty()) {
+    fmt::print(stderr, "haproxy_rollout: {}\n", problem);
+    return 1;
+  }
   signal_watcher signals{deploy};
 
   // [snippet:run]
