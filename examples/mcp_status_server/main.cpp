@@ -14,6 +14,7 @@
 //
 // Logs go to stderr; stdout carries only protocol messages.
 #include "mcp_session.hpp"
+#include "server_config.hpp"
 #include "simulated_workload.hpp"
 
 #include <mend/adapters/sqlite_history.hpp>
@@ -26,7 +27,6 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -40,13 +40,13 @@ namespace {
 // error response and is skipped.
 constexpr std::size_t max_message_bytes = 1 << 20;
 
-struct server_config {
-  mend::caller_identity caller{"mcp-client", {}};
-  std::string required_role = "MCP_Admin";
-  std::string history_db;  // empty: history in memory only
-};
+using mcp_status::server_config;
 
-void log_line(std::string_view line) { fmt::print(stderr, "mcp_status_server: {}\n", line); }
+// Writes one log line to stderr. Lines pass through printable() again, so
+// that a caller name or path with control characters cannot forge lines.
+void log_line(std::string_view line) {
+  fmt::print(stderr, "mcp_status_server: {}\n", mcp_status::printable(line, 2048));
+}
 
 const char* const usage =
     "usage: mcp_status_server [--caller NAME] [--role ROLE]... [--required-role ROLE]\n"
@@ -57,25 +57,6 @@ const char* const usage =
     "  --history-db PATH     keep the status history in this SQLite file\n"
     "  --config FILE         read these settings from a JSON file: caller, roles,\n"
     "                        required_role, history_db; later options override it\n";
-
-// Reads a JSON configuration file into `config`. Returns an error message, or
-// an empty string on success.
-std::string read_config_file(const std::string& path, server_config& config) {
-  std::ifstream in(path);
-  if (!in) return fmt::format("cannot open configuration file '{}'", path);
-  const auto file = nlohmann::json::parse(in, nullptr, false);
-  if (file.is_discarded() || !file.is_object())
-    return fmt::format("invalid configuration file '{}': expected a JSON object", path);
-  try {
-    if (file.contains("caller")) config.caller.name = file.at("caller").get<std::string>();
-    if (file.contains("roles")) config.caller.roles = file.at("roles").get<std::vector<std::string>>();
-    if (file.contains("required_role")) config.required_role = file.at("required_role").get<std::string>();
-    if (file.contains("history_db")) config.history_db = file.at("history_db").get<std::string>();
-  } catch (const nlohmann::json::exception& e) {
-    return fmt::format("invalid configuration file '{}': {}", path, e.what());
-  }
-  return {};
-}
 
 // Parses the command line. Returns nullopt (after printing why) when the
 // server should not start.
@@ -104,7 +85,7 @@ std::optional<server_config> parse_arguments(int argc, char** argv, int& exit_co
     } else if (option == "--history-db") {
       config.history_db = value;
     } else if (option == "--config") {
-      if (auto error = read_config_file(value, config); !error.empty()) {
+      if (auto error = mcp_status::read_config_file(value, config); !error.empty()) {
         log_line(error);
         exit_code = 2;
         return std::nullopt;

@@ -40,6 +40,37 @@ inline constexpr std::string_view tool_name = "ax_get_self_healing_status";
 inline constexpr std::array<std::string_view, 4> protocol_versions{"2025-11-25", "2025-06-18", "2025-03-26",
                                                                    "2024-11-05"};
 
+// Makes text from a client safe for one log line, cut to `max_bytes`
+// (followed by "..."). Control characters become \n, \r, \t, \xNN or
+// \uNNNN: C0, DEL and C1 (U+0080 to U+009F, which some terminals take as
+// escapes). So a method or tool name cannot move the cursor, recolour the
+// terminal or forge further log lines. Other bytes, including invalid
+// UTF-8, pass unchanged.
+inline std::string printable(std::string_view text, std::size_t max_bytes = 80) {
+  std::string out;
+  const auto head = text.substr(0, max_bytes);
+  for (std::size_t i = 0; i < head.size(); ++i) {
+    const auto byte = static_cast<unsigned char>(head[i]);
+    if (byte == '\n') {
+      out += "\\n";
+    } else if (byte == '\r') {
+      out += "\\r";
+    } else if (byte == '\t') {
+      out += "\\t";
+    } else if (byte < 0x20 || byte == 0x7f) {
+      out += fmt::format("\\x{:02x}", byte);
+    } else if (byte == 0xc2 && i + 1 < head.size() && static_cast<unsigned char>(head[i + 1]) >= 0x80 &&
+               static_cast<unsigned char>(head[i + 1]) <= 0x9f) {
+      out += fmt::format("\\u{:04x}", static_cast<unsigned char>(head[i + 1]));
+      ++i;
+    } else {
+      out += head[i];
+    }
+  }
+  if (text.size() > max_bytes) out += "...";
+  return out;
+}
+
 // One client connection. handle() takes each incoming message and returns the
 // line to send back, if any. Requests are accepted before initialize, because
 // the protocol leaves that to the server and refusing them helps no one.
@@ -133,7 +164,7 @@ class session {
     if (method == "ping") return result_response(id, json::object());
     if (method == "tools/list") return result_response(id, json{{"tools", json::array({tool_description()})}});
     if (method == "tools/call") return call_tool(id, params);
-    note(fmt::format("unknown method '{}'", method));
+    note(fmt::format("unknown method '{}'", printable(method)));
     return error_response(id, method_not_found, fmt::format("Method not found: {}", method));
   }
 
@@ -187,7 +218,7 @@ class session {
     if (name == params.end() || !name->is_string())
       return error_response(id, invalid_params, "Invalid params: \"name\" must be a string");
     if (name->get_ref<const std::string&>() != tool_name) {
-      note(fmt::format("unknown tool '{}'", name->get_ref<const std::string&>()));
+      note(fmt::format("unknown tool '{}'", printable(name->get_ref<const std::string&>())));
       return error_response(id, invalid_params, fmt::format("Unknown tool: {}", name->get_ref<const std::string&>()));
     }
     const auto arguments = params.find("arguments");
@@ -238,15 +269,18 @@ class session {
   }
 
   // Logs the first max_logged notes, then only counts them, so a client that
-  // floods the server with bad messages cannot flood the log.
+  // floods the server with bad messages cannot flood the log. Each line goes
+  // through printable() as well, because exception texts and the caller's
+  // name can also carry control characters.
   void note(std::string_view line) {
     ++notes_;
     if (!log_ || notes_ > max_logged) return;
-    log_(line);
+    log_(printable(line, max_note_bytes));
     if (notes_ == max_logged) log_("further protocol notes are counted, not logged");
   }
 
   static constexpr std::uint64_t max_logged = 100;
+  static constexpr std::size_t max_note_bytes = 1024;
 
   const mend::status_reporter& reporter_;
   const mend::caller_identity caller_;

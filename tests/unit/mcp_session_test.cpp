@@ -1,4 +1,5 @@
 #include "mcp_session.hpp"
+#include "server_config.hpp"
 
 #include <mend/circuit_breaker.hpp>
 #include <mend/manual_clock.hpp>
@@ -170,6 +171,27 @@ TEST_CASE("invalid requests get invalid request errors", "[mcp_session]") {
   }
 }
 
+TEST_CASE("logged method and tool names are escaped", "[mcp_session]") {
+  fixture f;
+  auto session = f.session_for({"MCP_Admin"});
+  (void)respond(session, R"({"jsonrpc":"2.0","id":1,"method":"evil\u001b[2J\nforged line\u009b31m"})");
+  (void)respond(session, R"({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"x\r\u0007y"}})");
+  (void)respond(session, R"({"jsonrpc":"2.0","id":3,"method":")" + std::string(5000, 'm') + "\"}");
+
+  REQUIRE(f.log.size() == 3);
+  CHECK(f.log[0] == "unknown method 'evil\\x1b[2J\\nforged line\\u009b31m'");
+  CHECK(f.log[1] == "unknown tool 'x\\r\\x07y'");
+  CHECK(f.log[2] == "unknown method '" + std::string(80, 'm') + "...'");
+}
+
+TEST_CASE("printable keeps text and escapes controls", "[mcp_session]") {
+  CHECK(mcp_status::printable("tools/list") == "tools/list");
+  CHECK(mcp_status::printable("caf\xc3\xa9") == "caf\xc3\xa9");
+  CHECK(mcp_status::printable("a\tb\x7f") == "a\\tb\\x7f");
+  CHECK(mcp_status::printable(std::string_view{"nul\0end", 7}) == "nul\\x00end");
+  CHECK(mcp_status::printable("abcdef", 3) == "abc...");
+}
+
 TEST_CASE("unknown method is method not found", "[mcp_session]") {
   fixture f;
   auto session = f.session_for({});
@@ -249,4 +271,62 @@ TEST_CASE("oversized message is rejected with a null id", "[mcp_session]") {
   CHECK(error_code_of(response) == -32600);
   CHECK(response["id"].is_null());
   CHECK(response["error"]["message"] == "Invalid Request: message longer than 1024 bytes");
+}
+
+TEST_CASE("config file sets every field", "[mcp_session]") {
+  mcp_status::server_config config;
+  const auto error = mcp_status::parse_config(
+      "server.json",
+      R"({"caller": "ops", "roles": ["MCP_Admin", "MCP_Viewer"], "required_role": "MCP_Viewer",
+          "history_db": "/tmp/status.db"})",
+      config);
+
+  CHECK(error.empty());
+  CHECK(config.caller.name == "ops");
+  CHECK(config.caller.roles == std::vector<std::string>{"MCP_Admin", "MCP_Viewer"});
+  CHECK(config.required_role == "MCP_Viewer");
+  CHECK(config.history_db == "/tmp/status.db");
+}
+
+TEST_CASE("config errors name file, field and value", "[mcp_session]") {
+  struct config_case {
+    std::string text;
+    std::string error;
+  };
+  const std::vector<config_case> cases{
+      {R"({"caller": 42})",
+       R"(invalid configuration file 'server.json': "caller" = 42 (must be a non-empty string))"},
+      {R"({"roles": ["MCP_Admin", 7]})",
+       R"(invalid configuration file 'server.json': "roles" = ["MCP_Admin",7] (every role must be a non-empty )"
+       R"(string, not 7))"},
+      {R"({"roles": "MCP_Admin"})",
+       R"(invalid configuration file 'server.json': "roles" = "MCP_Admin" (must be an array of role names))"},
+      {R"({"required_role": ""})",
+       R"(invalid configuration file 'server.json': "required_role" = "" (must be a non-empty string))"},
+      {R"({"history_db": false})",
+       R"(invalid configuration file 'server.json': "history_db" = false (must be a path string))"},
+      {R"({"rolse": ["MCP_Admin"]})",
+       R"(invalid configuration file 'server.json': "rolse" = ["MCP_Admin"] (unknown field, expected caller, )"
+       R"(roles, required_role or history_db))"},
+      {"[1, 2]", "invalid configuration file 'server.json': expected a JSON object, got [1,2]"},
+      {R"({"caller": "ops",})", "invalid configuration file 'server.json': not valid JSON at byte 18"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.text);
+    mcp_status::server_config config;
+    CHECK(mcp_status::parse_config("server.json", c.text, config) == c.error);
+  }
+}
+
+TEST_CASE("config value in an error is escaped", "[mcp_session]") {
+  mcp_status::server_config config;
+  const auto error = mcp_status::parse_config("server.json", "{\"caller\": [\"a\\u001b[31mb\"]}", config);
+  CHECK(error == R"(invalid configuration file 'server.json': "caller" = ["a\u001b[31mb"] (must be a non-empty )"
+                 R"(string))");
+}
+
+TEST_CASE("missing config file is named", "[mcp_session]") {
+  mcp_status::server_config config;
+  CHECK(mcp_status::read_config_file("/tmp/mend-no-such-dir/server.json", config) ==
+        "cannot open configuration file '/tmp/mend-no-such-dir/server.json'");
 }
