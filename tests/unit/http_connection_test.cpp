@@ -1,4 +1,5 @@
 #include <mend/adapters/http_connection.hpp>
+#include <mend/config_error.hpp>
 #include <mend/transient.hpp>
 
 #include <catch2/catch.hpp>
@@ -91,6 +92,41 @@ TEST_CASE("response status_error carries status and Retry-After", "[http]") {
 
 TEST_CASE("request on a closed connection fails", "[http]") {
   auto refused = mend::http_connection::connect("127.0.0.1", 1, 1s);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error() == std::errc::connection_refused);
+}
+
+TEST_CASE("connect validates host, port and timeouts", "[http]") {
+  using mend::http_connection;
+  CHECK_THROWS_MATCHES(http_connection::connect("", 8080, 1s), mend::config_error,
+                       Catch::Message("http_connection: invalid host = \"\" (must name a host or an IP address)"));
+  CHECK_THROWS_MATCHES(http_connection::connect("127.0.0.1", 0, 1s), mend::config_error,
+                       Catch::Message("http_connection: invalid port = 0 (must be from 1 to 65535)"));
+  CHECK_THROWS_MATCHES(http_connection::connect("127.0.0.1", 1, 0s), mend::config_error,
+                       Catch::Message("http_connection: invalid connect timeout = 0s (must be greater than zero)"));
+  CHECK_THROWS_MATCHES(http_connection::connect("127.0.0.1", 1, -5ms), mend::config_error,
+                       Catch::Message("http_connection: invalid connect timeout = -5ms (must be greater than zero)"));
+}
+
+TEST_CASE("connect validates its options", "[http]") {
+  using mend::http_connection;
+  CHECK_THROWS_MATCHES(http_connection::connect("127.0.0.1", 1, 1s, {.request_timeout = 0s}), mend::config_error,
+                       Catch::Message("http_connection: invalid request_timeout = 0s (must be greater than zero)"));
+  CHECK_THROWS_MATCHES(http_connection::connect("127.0.0.1", 1, 1s, {.request_timeout = -1s}), mend::config_error,
+                       Catch::Message("http_connection: invalid request_timeout = -1s (must be greater than zero)"));
+  CHECK_THROWS_MATCHES(http_connection::connect("127.0.0.1", 1, 1s, {.body_limit = 0}), mend::config_error,
+                       Catch::Message("http_connection: invalid body_limit = 0 (must be at least 1 byte)"));
+  CHECK_THROWS_MATCHES(http_connection::connect("127.0.0.1", 1, 1s, {.user_agent = "mend\r\nX-Injected: 1"}),
+                       mend::config_error,
+                       Catch::Message("http_connection: invalid user_agent = \"mend\\x0d\\x0aX-Injected: 1\" (must not "
+                                      "contain control characters such as CR or LF)"));
+}
+
+TEST_CASE("valid options reach the connection attempt", "[http]") {
+  // Nothing listens on port 1 of 127.0.0.1 without root, so the attempt
+  // fails with a connection error, not a config_error.
+  const auto refused =
+      mend::http_connection::connect("127.0.0.1", 1, 1s, {.request_timeout = 1ms, .body_limit = 1, .user_agent = ""});
   REQUIRE_FALSE(refused);
   CHECK(refused.error() == std::errc::connection_refused);
 }

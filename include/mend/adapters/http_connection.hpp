@@ -21,6 +21,7 @@
 //                                              {{"Content-Type", "text/xml; charset=utf-8"}});
 
 #include <mend/clock.hpp>
+#include <mend/config_error.hpp>
 #include <mend/error.hpp>
 #include <mend/http_error.hpp>
 #include <mend/result.hpp>
@@ -36,6 +37,8 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
+
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <chrono>
@@ -106,12 +109,16 @@ inline std::error_code to_std_error(const boost::system::error_code& ec) {
 
 }  // namespace detail
 
-// The settings of an http_connection.
+// The settings of an http_connection. http_connection::connect() validates
+// them and throws config_error for an invalid one.
 struct http_connection_options {
-  // The maximum time of one request, from sending it to the end of the response.
+  // The maximum time of one request, from sending it to the end of the
+  // response. It must be greater than zero.
   duration request_timeout = std::chrono::seconds{30};
-  // The largest response body accepted; a bigger one is a protocol_error.
+  // The maximum response body size in bytes, at least 1. A bigger body is a protocol_error.
   std::size_t body_limit = 8 * 1024 * 1024;
+  // The User-Agent header value. Control characters are rejected because CR
+  // or LF would split the request's header.
   std::string user_agent = "mend";
 };
 
@@ -124,9 +131,12 @@ class http_connection {
   using options = http_connection_options;
 
   // Opens a TCP connection to `host` (an IP address or a name) and `port`
-  // within `timeout`.
+  // within `timeout`. Throws config_error, naming the field and its value,
+  // for an empty host, port 0, a timeout that is not positive or invalid
+  // `opts`, because these are programming errors, not connection failures.
   static result<http_connection> connect(std::string_view host, std::uint16_t port, duration timeout,
                                          options opts = {}) {
+    validate(host, port, timeout, opts);
     http_connection connection{std::string{host}, port, std::move(opts)};
     if (const auto ec = connection.open(timeout)) return ec;
     return connection;
@@ -238,6 +248,25 @@ class http_connection {
 
   http_connection(std::string host, std::uint16_t port, options opts)
       : host_(std::move(host)), port_(port), options_(std::move(opts)), state_(std::make_unique<io_state>()) {}
+
+  static void validate(std::string_view host, std::uint16_t port, duration timeout, const options& opts) {
+    constexpr std::string_view component = "http_connection";
+    detail::require(!host.empty(), component, "host", "\"\"", "must name a host or an IP address");
+    detail::require(port != 0, component, "port", port, "must be from 1 to 65535");
+    detail::require(timeout > duration::zero(), component, "connect timeout", timeout, "must be greater than zero");
+    detail::require(opts.request_timeout > duration::zero(), component, "request_timeout", opts.request_timeout,
+                    "must be greater than zero");
+    detail::require(opts.body_limit > 0, component, "body_limit", opts.body_limit, "must be at least 1 byte");
+    const auto is_control = [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; };
+    if (std::any_of(opts.user_agent.begin(), opts.user_agent.end(), is_control)) {
+      // The message shows the control characters escaped, so that it stays on one line.
+      std::string quoted = "\"";
+      for (const char c : opts.user_agent)
+        quoted += is_control(c) ? fmt::format("\\x{:02x}", static_cast<unsigned char>(c)) : std::string(1, c);
+      quoted += '"';
+      detail::require(false, component, "user_agent", quoted, "must not contain control characters such as CR or LF");
+    }
+  }
 
   std::error_code open(duration timeout) {
     namespace asio = boost::asio;
