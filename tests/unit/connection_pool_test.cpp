@@ -152,15 +152,15 @@ TEST_CASE("failed lease removes the connection and refills", "[pool]") {
   mend::manual_clock clock;
   fake_backend backend{clock};
   mend::recording_sink sink;
-  pool_type pool{clock, backend.factory(), {.min_size = 2, .max_size = 4, .sink = &sink}};
+  pool_type pool{clock, backend.factory(), {.min_size = 1, .max_size = 4, .sink = &sink}};
   clock.run_due();
 
   auto leased = pool.acquire();
   REQUIRE(leased);
   leased.value().fail(reset);
   CHECK_FALSE(static_cast<bool>(leased.value()));
-  CHECK(pool.stats().total == 1);
-  CHECK(backend.alive() == 1);
+  CHECK(pool.stats().total == 0);
+  CHECK(backend.alive() == 0);
 
   const auto removed = sink.events(mend::event_kind::pool_connection_removed);
   REQUIRE(removed.size() == 1);
@@ -169,8 +169,44 @@ TEST_CASE("failed lease removes the connection and refills", "[pool]") {
   CHECK(removed[0].level == mend::severity::warning);
 
   clock.run_due();
-  CHECK(pool.stats().idle == 2);
-  CHECK(backend.calls() == 3);
+  CHECK(pool.stats().idle == 1);
+  CHECK(backend.calls() == 2);
+  check_invariants(pool, backend);
+}
+
+TEST_CASE("failed lease also removes idle connections not newer than it", "[pool]") {
+  mend::manual_clock clock;
+  fake_backend backend{clock};
+  mend::recording_sink sink;
+  pool_type pool{clock, backend.factory(), {.min_size = 2, .max_size = 4, .sink = &sink}};
+  clock.run_due();  // connections 1 and 2, opened together
+  REQUIRE(pool.stats().idle == 2);
+
+  clock.advance(1s);
+  auto first = pool.acquire();
+  auto second = pool.acquire();
+  auto third = pool.acquire();  // connection 3, opened a second later
+  REQUIRE(first);
+  REQUIRE(second);
+  REQUIRE(third);
+  CHECK(third.value()->id() == 3);
+  second.value().release();
+  third.value().release();
+  REQUIRE(pool.stats().idle == 2);
+
+  first.value().fail(reset);
+  CHECK(pool.stats().idle == 1);
+  CHECK(pool.stats().total == 1);
+
+  const auto removed = sink.events(mend::event_kind::pool_connection_removed);
+  REQUIRE(removed.size() == 2);
+  CHECK(removed[0].reason == "broken");
+  CHECK(removed[1].reason == "stale");
+  CHECK(removed[1].error == std::error_code{});
+
+  auto next = pool.acquire();
+  REQUIRE(next);
+  CHECK(next.value()->id() == 3);
   check_invariants(pool, backend);
 }
 

@@ -34,11 +34,13 @@ namespace detail {
 
 // The cause of a connection's removal, sent as the `reason` of
 // pool_connection_removed.
-enum class removal_reason { broken, invalid, expired, idle, closed };
+// `stale`: idle, and opened no later than a connection that broke in use.
+enum class removal_reason { broken, stale, invalid, expired, idle, closed };
 
 constexpr std::string_view to_string(removal_reason reason) noexcept {
   switch (reason) {
     case removal_reason::broken: return "broken";
+    case removal_reason::stale: return "stale";
     case removal_reason::invalid: return "invalid";
     case removal_reason::expired: return "expired";
     case removal_reason::idle: return "idle";
@@ -151,7 +153,9 @@ class pool_core : public std::enable_shared_from_this<pool_core<Connection>> {
     }
     const auto now = clock_.now();
     if (broken) {
+      const auto created_at = e.created_at;
       remove_locked(lock, std::move(e), removal_reason::broken, ec);
+      if (!closed_) evict_idle_opened_before_locked(lock, created_at);
     } else if (expired(e, now)) {
       remove_locked(lock, std::move(e), removal_reason::expired, {});
     } else {
@@ -549,6 +553,24 @@ class pool_core : public std::enable_shared_from_this<pool_core<Connection>> {
       return;
     }
     schedule_refill_locked(now);
+  }
+
+  // Removes the idle connections opened with or before one that broke in use.
+  // They most likely broke too (a server restart, a firewall or NAT dropping
+  // every flow), and a validator cannot always tell. Without this, callers
+  // would pick them up and fail on them one at a time.
+  void evict_idle_opened_before_locked(lock_type& lock, time_point created_at) {
+    std::vector<entry> doomed;
+    for (auto it = idle_.begin(); it != idle_.end();) {
+      if (it->created_at <= created_at) {
+        doomed.push_back(std::move(*it));
+        it = idle_.erase(it);
+        ++closing_;  // counted until destroyed, so the slot is not reused early
+      } else {
+        ++it;
+      }
+    }
+    for (auto& old : doomed) destroy_detached_locked(lock, std::move(old), removal_reason::stale, {}, !closed_);
   }
 
   bool expired(const entry& e, time_point now) const noexcept {
