@@ -24,9 +24,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -90,9 +92,18 @@ struct rollout_status {
 // reason. A rollback is a warning when automatic, info when by hand, and an
 // error (with the switch's error code) when blue could not get all traffic.
 //
-// Thread-safe. Timers run on the clock; the traffic switch, the health signal
-// and the sink are called with the rollout's lock held, so none of them may
-// call back into the rollout.
+// Thread-safe. Timers run on the clock. One operation (start, advance,
+// rollback, or a timer tick) runs at a time, and it calls the traffic switch,
+// the health signal and the sink. Those callbacks, and whatever they call in
+// turn (an alert handler behind a balancer, say), may read the rollout.
+// state(), status() and finished() return what was last published and never
+// wait for the running operation. They return the state each event reports.
+// A callback may also call rollback(): it returns
+// std::errc::operation_in_progress and the rollback runs as soon as the
+// current operation ends, before it returns. start() and advance() from a
+// callback fail with std::errc::resource_deadlock_would_occur. A callback
+// must not wait for another thread that calls start(), advance() or
+// rollback(), because that thread waits for the running operation.
 //
 //   mend::rollout deploy{clock, haproxy, {.name = "aif", .hold = 60s,
 //                                         .green_health = green_is_up}};
@@ -127,7 +138,9 @@ class rollout {
         traffic_(traffic),
         options_(validated(std::move(opts))),
         live_(options_.blue),
-        standby_(options_.green) {}
+        standby_(options_.green) {
+    publish_locked();  // no other thread can read the rollout yet
+  }
 
   rollout(const rollout&) = delete;
   rollout& operator=(const rollout&) = delete;
@@ -149,20 +162,23 @@ class rollout {
   // the rollout is pending, or with the traffic switch's error, which also
   // ends the rollout as rolled back.
   result<void> start() {
-    std::lock_guard lock(mutex_);
-    if (state_ != rollout_state::pending) return make_error_code(std::errc::operation_not_permitted);
+    if (called_from_callback()) return make_error_code(std::errc::resource_deadlock_would_occur);
+    return run_operation([&](std::vector<timer_id>&) -> result<void> {
+      if (state_ != rollout_state::pending) return make_error_code(std::errc::operation_not_permitted);
 
-    const auto now = clock_.now();
-    if (auto restored = give_blue_everything_locked(); !restored) {
-      finish_rollback_locked(now, "pending", "traffic switch failed before the first step", false, restored.error());
-      return restored.error();
-    }
-    state_ = rollout_state::verifying;
-    verify_deadline_ = clock::add_saturated(now, options_.health_timeout);
-    reason_ = "waiting for green to pass its health checks";
-    emit_locked(event_kind::rollout_started, now, "pending", "verifying", reason_);
-    verify_locked(now);
-    return success();
+      const auto now = clock_.now();
+      if (auto restored = give_blue_everything_locked(); !restored) {
+        finish_rollback_locked(now, "pending", "traffic switch failed before the first step", false,
+                               restored.error());
+        return restored.error();
+      }
+      state_ = rollout_state::verifying;
+      verify_deadline_ = clock::add_saturated(now, options_.health_timeout);
+      reason_ = "waiting for green to pass its health checks";
+      emit_locked(event_kind::rollout_started, now, "pending", "verifying", reason_);
+      verify_locked();
+      return success();
+    });
   }
 
   // Moves to the next step now, without waiting for the rest of the hold; on
@@ -173,17 +189,13 @@ class rollout {
   // or rolled back, or with the traffic switch's error (the rollout then
   // rolls back).
   result<void> advance() {
-    timer_id stale = 0;
-    result<void> outcome = success();
-    {
-      std::lock_guard lock(mutex_);
+    if (called_from_callback()) return make_error_code(std::errc::resource_deadlock_would_occur);
+    return run_operation([&](std::vector<timer_id>& stale) -> result<void> {
       if (state_ != rollout_state::verifying && state_ != rollout_state::shifting)
         return make_error_code(std::errc::operation_not_permitted);
-      stale = take_timer_locked();
-      outcome = advance_locked(clock_.now());
-    }
-    if (stale != 0) clock_.cancel(stale);
-    return outcome;
+      stale.push_back(take_timer_locked());
+      return advance_locked();
+    });
   }
 
   // Gives blue all traffic now and ends the rollout as rolled back. Calling
@@ -191,50 +203,42 @@ class rollout {
   // first time. Fails with std::errc::operation_not_permitted once promoted,
   // or with the traffic switch's error.
   result<void> rollback(std::string_view reason = "rolled back by hand") {
-    timer_id stale = 0;
-    result<void> outcome = success();
-    {
-      std::lock_guard lock(mutex_);
-      if (state_ == rollout_state::promoted) return make_error_code(std::errc::operation_not_permitted);
-      stale = take_timer_locked();
-      outcome = rollback_by_hand_locked(clock_.now(), reason);
+    if (called_from_callback()) {
+      std::lock_guard lock(status_mutex_);
+      if (published_.state == rollout_state::promoted) return make_error_code(std::errc::operation_not_permitted);
+      if (!requested_rollback_) requested_rollback_ = std::string(reason);
+      return make_error_code(std::errc::operation_in_progress);
     }
-    if (stale != 0) clock_.cancel(stale);
-    return outcome;
+    return run_operation([&](std::vector<timer_id>& stale) -> result<void> {
+      if (state_ == rollout_state::promoted) return make_error_code(std::errc::operation_not_permitted);
+      stale.push_back(take_timer_locked());
+      return rollback_by_hand_locked(reason);
+    });
   }
 
   rollout_state state() const {
-    std::lock_guard lock(mutex_);
-    return state_;
+    std::lock_guard lock(status_mutex_);
+    return published_.state;
   }
 
   rollout_status status() const {
-    std::lock_guard lock(mutex_);
-    rollout_status out;
-    out.state = state_;
-    out.step = step_;
-    out.green_weight = green_weight_;
-    out.live = live_;
-    out.standby = standby_;
-    out.reason = reason_;
-    out.traffic_restored = traffic_restored_;
-    out.last_switch_error = traffic_.last_error();
-    return out;
+    std::lock_guard lock(status_mutex_);
+    return published_;
   }
 
   // True once the rollout is promoted or rolled back.
   bool finished() const {
-    std::lock_guard lock(mutex_);
-    return finished_locked();
+    std::lock_guard lock(status_mutex_);
+    return is_final(published_.state);
   }
 
   // Blocks until the rollout is promoted or rolled back, and returns that
   // state. Meant for programs on a real clock; on a manual clock advance time
   // instead.
   rollout_state wait() {
-    std::unique_lock lock(mutex_);
-    finished_changed_.wait(lock, [&] { return finished_locked(); });
-    return state_;
+    std::unique_lock lock(status_mutex_);
+    finished_changed_.wait(lock, [&] { return is_final(published_.state); });
+    return published_.state;
   }
 
   const std::string& name() const noexcept { return options_.name; }
@@ -264,8 +268,77 @@ class rollout {
     return opts;
   }
 
-  bool finished_locked() const noexcept {
-    return state_ == rollout_state::promoted || state_ == rollout_state::rolled_back;
+  static bool is_final(rollout_state state) noexcept {
+    return state == rollout_state::promoted || state == rollout_state::rolled_back;
+  }
+
+  bool called_from_callback() const {
+    std::lock_guard lock(status_mutex_);
+    return running_on_ == std::this_thread::get_id();
+  }
+
+  // Runs `operation` under the operation lock, then any rollback that one of
+  // its callbacks requested, then publishes the state. Timers the operation
+  // took are cancelled after the lock is released, because cancel() waits for
+  // a running tick, which needs the lock.
+  template <typename Operation>
+  result<void> run_operation(Operation&& operation) {
+    std::vector<timer_id> stale;
+    result<void> outcome = success();
+    {
+      std::lock_guard lock(mutex_);
+      set_running_on(std::this_thread::get_id());
+      try {
+        outcome = operation(stale);
+        run_requested_rollbacks_locked(stale);
+      } catch (...) {
+        set_running_on({});
+        publish_locked();
+        throw;
+      }
+      set_running_on({});
+      publish_locked();
+    }
+    for (const auto id : stale)
+      if (id != 0) clock_.cancel(id);
+    return outcome;
+  }
+
+  void set_running_on(std::thread::id id) {
+    std::lock_guard lock(status_mutex_);
+    running_on_ = id;
+  }
+
+  void run_requested_rollbacks_locked(std::vector<timer_id>& stale) {
+    for (;;) {
+      std::optional<std::string> reason;
+      {
+        std::lock_guard lock(status_mutex_);
+        reason = std::exchange(requested_rollback_, std::nullopt);
+      }
+      if (!reason) return;
+      if (state_ == rollout_state::promoted) continue;
+      stale.push_back(take_timer_locked());
+      (void)rollback_by_hand_locked(*reason);
+    }
+  }
+
+  // Copies the state for readers, under a lock that no operation holds while it calls out.
+  void publish_locked() {
+    rollout_status out;
+    out.state = state_;
+    out.step = step_;
+    out.green_weight = green_weight_;
+    out.live = live_;
+    out.standby = standby_;
+    out.reason = reason_;
+    out.traffic_restored = traffic_restored_;
+    out.last_switch_error = traffic_.last_error();
+    {
+      std::lock_guard lock(status_mutex_);
+      published_ = std::move(out);
+    }
+    if (is_final(state_)) finished_changed_.notify_all();
   }
 
   // The stage name used in events: "verifying", "10%", "promoted", ...
@@ -294,23 +367,29 @@ class rollout {
   // Runs every health_interval while verifying or shifting, and while a
   // rollback still has to give blue all traffic.
   void on_tick(std::uint64_t generation) {
-    std::lock_guard lock(mutex_);
-    if (destroying_ || generation != generation_) return;
-    timer_ = 0;
-    const auto now = clock_.now();
-    switch (state_) {
-      case rollout_state::verifying: verify_locked(now); break;
-      case rollout_state::shifting: hold_locked(now); break;
-      case rollout_state::rolled_back: retry_restore_locked(now); break;
-      case rollout_state::pending:
-      case rollout_state::promoted: break;
-    }
+    (void)run_operation([&](std::vector<timer_id>&) -> result<void> {
+      if (destroying_ || generation != generation_) return success();
+      timer_ = 0;
+      switch (state_) {
+        case rollout_state::verifying: verify_locked(); break;
+        case rollout_state::shifting: hold_locked(); break;
+        case rollout_state::rolled_back: (void)retry_restore_locked(); break;
+        case rollout_state::pending:
+        case rollout_state::promoted: break;
+      }
+      return success();
+    });
   }
 
-  void verify_locked(time_point now) {
+  // Each step reads the clock after the calls it makes, because they may
+  // block (an HTTP health probe, a load balancer's admin socket). The next
+  // tick is one interval after them, and a step is held from when its weights
+  // were set.
+  void verify_locked() {
     const auto reading = read_green_health();
+    const auto now = clock_.now();
     if (reading.healthy) {
-      (void)enter_step_locked(now, 0, fmt::format("green passed its health checks ({})", reading.reason));
+      (void)enter_step_locked(0, fmt::format("green passed its health checks ({})", reading.reason));
       return;
     }
     if (now >= verify_deadline_) {
@@ -323,22 +402,24 @@ class rollout {
     schedule_tick_locked(std::min(clock::add_saturated(now, options_.health_interval), verify_deadline_));
   }
 
-  void hold_locked(time_point now) {
+  void hold_locked() {
     const auto reading = read_green_health();
+    const auto now = clock_.now();
     if (!reading.healthy) {
       rollback_unhealthy_locked(now, reading);
       return;
     }
     if (now >= hold_until_) {
       (void)next_step_locked(
-          now, fmt::format("green held {}% for {} ({})", green_weight_, readable(options_.hold), reading.reason));
+          fmt::format("green held {}% for {} ({})", green_weight_, readable(options_.hold), reading.reason));
       return;
     }
     schedule_tick_locked(std::min(clock::add_saturated(now, options_.health_interval), hold_until_));
   }
 
-  result<void> advance_locked(time_point now) {
+  result<void> advance_locked() {
     const auto reading = read_green_health();
+    const auto now = clock_.now();
     if (!reading.healthy) {
       if (state_ == rollout_state::shifting) {
         rollback_unhealthy_locked(now, reading);
@@ -348,25 +429,25 @@ class rollout {
       return make_error_code(errc::target_unhealthy);
     }
     if (state_ == rollout_state::verifying)
-      return enter_step_locked(now, 0,
-                               fmt::format("advanced by hand; green passed its health checks ({})", reading.reason));
-    return next_step_locked(now, fmt::format("advanced by hand at {}% ({})", green_weight_, reading.reason));
+      return enter_step_locked(0, fmt::format("advanced by hand; green passed its health checks ({})", reading.reason));
+    return next_step_locked(fmt::format("advanced by hand at {}% ({})", green_weight_, reading.reason));
   }
 
-  result<void> next_step_locked(time_point now, std::string reason) {
+  result<void> next_step_locked(std::string reason) {
     if (step_ == options_.steps.size()) {
-      promote_locked(now, std::move(reason));
+      promote_locked(clock_.now(), std::move(reason));
       return success();
     }
-    return enter_step_locked(now, step_, std::move(reason));
+    return enter_step_locked(step_, std::move(reason));
   }
 
   // Gives green the weight of steps[index] and blue the rest, then holds.
   // When the switch fails, rolls back and returns the switch's error.
-  result<void> enter_step_locked(time_point now, std::size_t index, std::string reason) {
+  result<void> enter_step_locked(std::size_t index, std::string reason) {
     const int weight = options_.steps[index];
     const auto applied =
         traffic_.apply({{options_.green, weight}, {options_.blue, traffic_switch::max_weight - weight}});
+    const auto now = clock_.now();
     if (!applied) {
       const auto failure = traffic_.last_error();
       finish_rollback_locked(
@@ -391,7 +472,6 @@ class rollout {
     std::swap(live_, standby_);
     reason_ = fmt::format("{}; {} is live, {} is standby", reason, live_, standby_);
     emit_locked(event_kind::rollout_promoted, now, from, "promoted", reason_);
-    finished_changed_.notify_all();
   }
 
   void rollback_unhealthy_locked(time_point now, const health_reading& reading) {
@@ -400,14 +480,13 @@ class rollout {
                            true, {});
   }
 
-  result<void> rollback_by_hand_locked(time_point now, std::string_view reason) {
+  result<void> rollback_by_hand_locked(std::string_view reason) {
     if (state_ == rollout_state::rolled_back) {
       if (traffic_restored_) return success();
-      auto restored = give_blue_everything_locked();
-      if (!restored) schedule_tick_locked(clock::add_saturated(now, options_.health_interval));
-      return restored;
+      return retry_restore_locked();
     }
-    if (const auto error = finish_rollback_locked(now, stage_locked(), std::string(reason), false, {})) return error;
+    if (const auto error = finish_rollback_locked(clock_.now(), stage_locked(), std::string(reason), false, {}))
+      return error;
     return success();
   }
 
@@ -424,22 +503,33 @@ class rollout {
       traffic_restored_ = false;
     }
 
-    reason_ = std::move(reason);
+    rollback_reason_ = std::move(reason);
+    reason_ = rollback_reason_;
     severity level = automatic ? severity::warning : severity::info;
+    std::string event_reason = reason_;
     if (error) {
       level = severity::error;
-      reason_ += fmt::format("; blue could not get all traffic yet, retrying every {}: {}",
-                             readable(options_.health_interval), traffic_.last_error().message);
+      const auto failure = traffic_.last_error().message;
+      reason_ += fmt::format("; blue could not get all traffic: {}", failure);
+      event_reason += fmt::format("; blue could not get all traffic (retrying every {}): {}",
+                                  readable(options_.health_interval), failure);
       schedule_tick_locked(clock::add_saturated(now, options_.health_interval));
     }
-    emit_locked(event_kind::rollout_rolled_back, now, from, "rolled_back", reason_, error, {}, level);
-    finished_changed_.notify_all();
+    emit_locked(event_kind::rollout_rolled_back, now, from, "rolled_back", event_reason, error, {}, level);
     return error;
   }
 
-  void retry_restore_locked(time_point now) {
-    if (traffic_restored_) return;
-    if (!give_blue_everything_locked()) schedule_tick_locked(clock::add_saturated(now, options_.health_interval));
+  // Tries again to give blue all traffic after a rollback could not.
+  result<void> retry_restore_locked() {
+    if (traffic_restored_) return success();
+    auto restored = give_blue_everything_locked();
+    if (restored) {
+      reason_ = fmt::format("{}; blue got all traffic on a later try", rollback_reason_);
+    } else {
+      reason_ = fmt::format("{}; blue could not get all traffic: {}", rollback_reason_, traffic_.last_error().message);
+      schedule_tick_locked(clock::add_saturated(clock_.now(), options_.health_interval));
+    }
+    return restored;
   }
 
   void schedule_tick_locked(time_point at) {
@@ -464,8 +554,11 @@ class rollout {
     return fmt::format("{}", std::chrono::duration_cast<std::chrono::milliseconds>(d));
   }
 
+  // Publishes the state first, so that a sink reading the rollout gets the
+  // state this event reports.
   void emit_locked(event_kind kind, time_point now, std::string_view from, std::string_view to, std::string_view reason,
-                   std::error_code error = {}, duration delay = {}, severity level = severity::info) const {
+                   std::error_code error = {}, duration delay = {}, severity level = severity::info) {
+    publish_locked();
     event e = detail::make_event(kind, options_.name, options_.green, clock_, now);
     e.level = level;
     e.from = from;
@@ -480,14 +573,15 @@ class rollout {
   traffic_switch& traffic_;
   const options options_;
 
+  // The operation lock: held while an operation runs and calls out.
   mutable std::mutex mutex_;
-  std::condition_variable finished_changed_;
   rollout_state state_ = rollout_state::pending;  // guarded by mutex_
   std::size_t step_ = 0;                          // guarded by mutex_
   int green_weight_ = 0;                          // guarded by mutex_
   std::string live_;                              // guarded by mutex_
   std::string standby_;                           // guarded by mutex_
   std::string reason_;                            // guarded by mutex_
+  std::string rollback_reason_;                   // guarded by mutex_; the reason of the rollback
   bool traffic_restored_ = true;                  // guarded by mutex_
   time_point verify_deadline_{};                  // guarded by mutex_
   time_point hold_until_{};                       // guarded by mutex_
@@ -496,6 +590,13 @@ class rollout {
   timer_id timer_ = 0;            // guarded by mutex_
   std::uint64_t generation_ = 0;  // guarded by mutex_
   bool destroying_ = false;       // guarded by mutex_
+
+  // Never held while calling out, so readers and callbacks do not wait.
+  mutable std::mutex status_mutex_;
+  std::condition_variable finished_changed_;     // with status_mutex_
+  rollout_status published_;                     // guarded by status_mutex_
+  std::thread::id running_on_;                   // guarded by status_mutex_; the thread running an operation
+  std::optional<std::string> requested_rollback_;  // guarded by status_mutex_; requested by a callback
 };
 
 MEND_END_NAMESPACE

@@ -1,3 +1,5 @@
+#include <mend/balancer.hpp>
+#include <mend/balancer_switch.hpp>
 #include <mend/config_error.hpp>
 #include <mend/error.hpp>
 #include <mend/manual_clock.hpp>
@@ -7,10 +9,13 @@
 #include <catch2/catch.hpp>
 
 #include "fake_traffic_switch.hpp"
+#include "recording_alert_handler.hpp"
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <system_error>
@@ -465,9 +470,15 @@ TEST_CASE("failed rollback retries until blue has everything", "[rollout]") {
   f.clock.advance(2s);
   CHECK(f.traffic.writes() == strings{"set green 10", "set blue 90", "set blue 100", "set blue 100", "set blue 100"});
 
+  CHECK(deploy.status().reason ==
+        "green failed its health checks at 10% (UP); blue could not get all traffic: "
+        "setting the weight of blue to 100 failed: Permission denied");
+
   f.traffic.allow_writes();
   f.clock.advance(1s);
   CHECK(deploy.status().traffic_restored);
+  CHECK(deploy.status().reason == "green failed its health checks at 10% (UP); blue got all traffic on a later try");
+  CHECK(deploy.status().last_switch_error.message.empty());
   CHECK(f.traffic.weight_of("blue") == 100);
   CHECK(f.traffic.weight_of("green") == 0);
   CHECK(f.sink.count(mend::event_kind::rollout_rolled_back) == 1);
@@ -484,7 +495,12 @@ TEST_CASE("start over a broken switch ends rolled back", "[rollout]") {
   CHECK(deploy.state() == mend::rollout_state::rolled_back);
   CHECK_FALSE(deploy.status().traffic_restored);
   CHECK(deploy.status().reason ==
-        "traffic switch failed before the first step; blue could not get all traffic yet, retrying every 1s: "
+        "traffic switch failed before the first step; blue could not get all traffic: "
+        "reading the weight of green failed: No such server.");
+  const auto rolled_back = f.sink.events(mend::event_kind::rollout_rolled_back);
+  REQUIRE(rolled_back.size() == 1);
+  CHECK(rolled_back[0].reason ==
+        "traffic switch failed before the first step; blue could not get all traffic (retrying every 1s): "
         "reading the weight of green failed: No such server.");
   CHECK(f.green.readings == 0);
 }
@@ -576,4 +592,282 @@ TEST_CASE("invalid steps are named in the error", "[rollout]") {
   } catch (const mend::config_error& e) {
     CHECK(std::string(e.what()) == "rollout: invalid steps = [10, 50] (the last step must be 100)");
   }
+}
+
+// Callbacks that read or steer the rollout while it runs them.
+
+namespace {
+
+// Blue is unhealthy, green has weight 0, so the balancer
+// routes in panic mode until the rollout gives green its first step. That
+// step ends panic routing and raises an alert on the rollout's thread, from
+// inside traffic_switch::apply().
+struct panic_balancer_fixture {
+  explicit panic_balancer_fixture(std::function<void(const mend::alert&)> on_alert) : pager(std::move(on_alert)) {}
+
+  mend::manual_clock clock;
+  mend_test::recording_alert_handler pager;
+  mend::balancer balancer{clock,
+                          {.name = "lb",
+                           .endpoints = {{.name = "blue", .weight = 100, .health = mend::endpoint_health::unhealthy},
+                                         {.name = "green", .weight = 0}},
+                           .panic_routing = true,
+                           .alerts = &pager}};
+  mend::balancer_switch traffic{balancer};
+  mend::recording_sink sink;
+
+  mend::rollout::options options() {
+    return {.name = "deploy",
+            .hold = 10s,
+            .health_interval = 1s,
+            .green_health = [] { return mend::health_reading{true, "UP"}; },
+            .sink = &sink};
+  }
+};
+
+}  // namespace
+
+TEST_CASE("alert handler may read the rollout", "[rollout]") {
+  mend::rollout* deploy = nullptr;
+  std::vector<mend::rollout_status> seen;
+  panic_balancer_fixture f{[&](const mend::alert&) {
+    if (deploy != nullptr) seen.push_back(deploy->status());
+    if (deploy != nullptr) CHECK_FALSE(deploy->finished());
+  }};
+  mend::rollout rollout{f.clock, f.traffic, f.options()};
+  deploy = &rollout;
+
+  // The handler runs on this thread while start() runs the operation, so
+  // reading the rollout must not wait for it.
+  REQUIRE(rollout.start());
+
+  REQUIRE(f.pager.size() == 1);
+  CHECK(f.pager.alerts()[0].message == "panic routing ended: an endpoint is back in rotation");
+  REQUIRE(seen.size() == 1);
+  // The handler runs while green's first step is being applied, so it reads
+  // the status published before that step.
+  CHECK(seen[0].state == mend::rollout_state::verifying);
+  CHECK(seen[0].green_weight == 0);
+  CHECK(rollout.state() == mend::rollout_state::shifting);
+  CHECK(rollout.status().green_weight == 10);
+}
+
+TEST_CASE("alert handler may roll the rollout back", "[rollout]") {
+  mend::rollout* deploy = nullptr;
+  std::optional<mend::result<void>> requested;
+  panic_balancer_fixture f{[&](const mend::alert&) {
+    if (deploy != nullptr && !requested) requested = deploy->rollback("paged operator rolled back");
+  }};
+  mend::rollout rollout{f.clock, f.traffic, f.options()};
+  deploy = &rollout;
+
+  REQUIRE(rollout.start());
+
+  // The rollback waits for the running operation instead of deadlocking,
+  // and runs before start() returns.
+  REQUIRE(requested.has_value());
+  REQUIRE_FALSE(*requested);
+  CHECK(requested->error() == std::errc::operation_in_progress);
+  CHECK(rollout.state() == mend::rollout_state::rolled_back);
+  CHECK(f.balancer.weight("blue").value() == 100);
+  CHECK(f.balancer.weight("green").value() == 0);
+  const auto rolled_back = f.sink.events(mend::event_kind::rollout_rolled_back);
+  REQUIRE(rolled_back.size() == 1);
+  CHECK(rolled_back[0].from == "10%");
+  CHECK(rolled_back[0].reason == "paged operator rolled back");
+  CHECK(rolled_back[0].level == mend::severity::info);
+  CHECK(f.clock.pending_timers() == 0);
+}
+
+TEST_CASE("callbacks cannot start or advance the rollout", "[rollout]") {
+  mend::rollout* deploy = nullptr;
+  std::vector<std::error_code> refused;
+  panic_balancer_fixture f{[&](const mend::alert&) {
+    if (deploy == nullptr) return;
+    const auto advanced = deploy->advance();
+    refused.push_back(advanced ? std::error_code{} : advanced.error());
+    const auto started = deploy->start();
+    refused.push_back(started ? std::error_code{} : started.error());
+  }};
+  mend::rollout rollout{f.clock, f.traffic, f.options()};
+  deploy = &rollout;
+
+  REQUIRE(rollout.start());
+
+  const auto would_deadlock = std::make_error_code(std::errc::resource_deadlock_would_occur);
+  CHECK(refused == std::vector<std::error_code>{would_deadlock, would_deadlock});
+  CHECK(rollout.state() == mend::rollout_state::shifting);
+  CHECK(rollout.status().green_weight == 10);
+}
+
+TEST_CASE("sink sees the state of each event", "[rollout]") {
+  struct state_reading_sink final : mend::metrics_sink {
+    mend::rollout* deploy = nullptr;
+    std::vector<std::string> seen;
+    void record(const mend::event& e) override {
+      if (deploy != nullptr) seen.push_back(std::string(e.to) + " " + std::string(mend::to_string(deploy->state())));
+    }
+  } sink;
+  rollout_fixture f;
+  auto options = f.options();
+  options.sink = &sink;
+  mend::rollout deploy{f.clock, f.traffic, options};
+  sink.deploy = &deploy;
+
+  REQUIRE(deploy.start());
+  f.clock.advance(30s);
+
+  CHECK(sink.seen ==
+        strings{"verifying verifying", "10% shifting", "50% shifting", "100% shifting", "promoted promoted"});
+}
+
+TEST_CASE("health signal may read the rollout", "[rollout]") {
+  rollout_fixture f;
+  mend::rollout* deploy = nullptr;
+  std::vector<std::size_t> steps_seen;
+  auto options = f.options();
+  options.green_health = [&] {
+    if (deploy != nullptr) steps_seen.push_back(deploy->status().step);
+    return mend::health_reading{true, "UP"};
+  };
+  mend::rollout rollout{f.clock, f.traffic, options};
+  deploy = &rollout;
+
+  REQUIRE(rollout.start());
+  f.clock.advance(2s);
+
+  CHECK(steps_seen == std::vector<std::size_t>{0, 1, 1});
+}
+
+TEST_CASE("health signal may roll the rollout back", "[rollout]") {
+  rollout_fixture f;
+  mend::rollout* deploy = nullptr;
+  int reads = 0;
+  auto options = f.options();
+  options.green_health = [&] {
+    if (++reads == 3 && deploy != nullptr) (void)deploy->rollback("canary error budget spent");
+    return mend::health_reading{true, "UP"};
+  };
+  mend::rollout rollout{f.clock, f.traffic, options};
+  deploy = &rollout;
+  REQUIRE(rollout.start());
+
+  f.clock.advance(2s);
+
+  CHECK(rollout.state() == mend::rollout_state::rolled_back);
+  CHECK(f.traffic.weight_of("blue") == 100);
+  CHECK(f.traffic.weight_of("green") == 0);
+  CHECK(f.sink.events(mend::event_kind::rollout_rolled_back).at(0).reason == "canary error budget spent");
+  CHECK(f.clock.pending_timers() == 0);
+}
+
+// A slow load balancer: each call of the switch or the health signal takes
+// time on the rollout's clock.
+
+namespace {
+
+// A clock whose time can pass inside a timer callback, to model a call that
+// blocks. manual_clock::advance() cannot run there (it fires timers, and the
+// callback is one of them), so spend() adds to an offset on top of a manual
+// clock instead. Timers go to the manual clock, shifted by the offset at the
+// time they are scheduled. Only the test thread uses it.
+class slow_call_clock final : public mend::clock {
+ public:
+  mend::manual_clock base;
+
+  void spend(mend::duration d) { offset_ += d; }
+
+  mend::time_point now() const noexcept override { return base.now() + offset_; }
+  mend::wall_time wall_now() const noexcept override { return base.wall_now() + offset_; }
+  bool sleep_for(mend::duration d, std::stop_token stop) override { return base.sleep_for(d, stop); }
+  mend::timer_id schedule_at(mend::time_point deadline, std::function<void()> callback) override {
+    return base.schedule_at(deadline - offset_, std::move(callback));
+  }
+  bool cancel(mend::timer_id id) noexcept override { return base.cancel(id); }
+
+ private:
+  mend::duration offset_{};
+};
+
+// A traffic switch whose writes each take `write_time` on a slow_call_clock.
+class slow_traffic_switch final : public mend::traffic_switch {
+ public:
+  slow_traffic_switch(slow_call_clock& clock, mend::duration write_time) : clock_(clock), write_time_(write_time) {}
+
+  int weight_of(const std::string& target) const { return weights_.at(target); }
+
+ protected:
+  mend::result<void> write_weight(std::string_view target, int weight, std::string&) override {
+    clock_.spend(write_time_);
+    weights_[std::string(target)] = weight;
+    return mend::success();
+  }
+
+  mend::result<int> read_weight(std::string_view target, std::string&) override {
+    return weights_.at(std::string(target));
+  }
+
+ private:
+  slow_call_clock& clock_;
+  const mend::duration write_time_;
+  std::map<std::string, int> weights_{{"blue", 100}, {"green", 0}};
+};
+
+}  // namespace
+
+TEST_CASE("slow health reads leave the interval free", "[rollout]") {
+  slow_call_clock clock;
+  slow_traffic_switch traffic{clock, 0s};
+  int reads = 0;
+  int slow_reads_left = 0;
+  mend::rollout deploy{clock,
+                       traffic,
+                       {.hold = 60s,
+                        .health_interval = 1s,
+                        .green_health = [&] {
+                          ++reads;
+                          // Capped, so that ticks that run back to back end.
+                          if (slow_reads_left > 0) {
+                            --slow_reads_left;
+                            clock.spend(3s);
+                          }
+                          return mend::health_reading{true, "UP"};
+                        }}};
+  REQUIRE(deploy.start());
+  REQUIRE(reads == 1);
+  slow_reads_left = 5;
+
+  clock.base.advance(1s);
+
+  // One read of 3 s, then the next tick one interval after it ended.
+  CHECK(reads == 2);
+  REQUIRE(clock.base.next_timer().has_value());
+  CHECK(*clock.base.next_timer() - clock.base.now() == 1s);
+}
+
+TEST_CASE("slow switch holds each step from when it was set", "[rollout]") {
+  slow_call_clock clock;
+  slow_traffic_switch traffic{clock, 2s};
+  mend::recording_sink sink;
+  const auto start = clock.now();
+  mend::rollout deploy{clock,
+                       traffic,
+                       {.hold = 10s,
+                        .health_interval = 1s,
+                        .green_health = [] { return mend::health_reading{true, "UP"}; },
+                        .sink = &sink}};
+
+  // Green 10 and blue 90: two writes of 2 s each.
+  REQUIRE(deploy.start());
+  REQUIRE(traffic.weight_of("green") == 10);
+  const auto steps = sink.events(mend::event_kind::rollout_step_changed);
+  REQUIRE(steps.size() == 1);
+  CHECK(steps[0].at - start == 4s);
+  REQUIRE(clock.base.next_timer().has_value());
+  CHECK(*clock.base.next_timer() - clock.base.now() == 1s);
+
+  clock.base.advance(10s - 1ns);
+  CHECK(traffic.weight_of("green") == 10);
+  clock.base.advance(1ns);
+  CHECK(traffic.weight_of("green") == 50);
 }
