@@ -33,7 +33,10 @@ MEND_BEGIN_NAMESPACE
 //
 // Waiting: with no idle connection and no free slot, acquire() waits. Every
 // waiter ends with a connection, errc::pool_exhausted after acquire_timeout
-// (a timer on the clock), or errc::pool_recovering.
+// (a timer on the clock), or errc::pool_recovering. Code that runs inside a
+// timer callback of the pool's clock must call try_acquire() instead, which
+// never waits: the acquire_timeout timer cannot fire while that callback
+// runs, so acquire() there waits until another thread returns a connection.
 //
 // Recovery mode: when no connection is left and creating one fails, acquire()
 // returns errc::pool_recovering at once without calling the factory, and a
@@ -143,7 +146,17 @@ class connection_pool {
   // the factory's error), errc::pool_exhausted when none came within
   // acquire_timeout.
   result<lease> acquire() {
-    auto leased = core_->acquire();
+    auto leased = core_->acquire(detail::pool_wait::until_timeout);
+    if (!leased) return leased.error();
+    return lease{core_, std::move(leased).value()};
+  }
+
+  // Leases a connection like acquire() but never waits: when no connection is
+  // idle and none can be created now, returns errc::pool_exhausted at once
+  // (not counted as an acquire timeout). Safe inside a timer callback of the
+  // pool's clock. It may still call the factory or the validator.
+  result<lease> try_acquire() {
+    auto leased = core_->acquire(detail::pool_wait::never);
     if (!leased) return leased.error();
     return lease{core_, std::move(leased).value()};
   }

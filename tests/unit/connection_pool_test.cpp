@@ -911,3 +911,33 @@ TEST_CASE("pool defaults match the documented values", "[pool][config]") {
   CHECK(defaults.leak_threshold == 0s);
   CHECK(defaults.max_concurrent_creations == 2);
 }
+
+TEST_CASE("try_acquire in a timer callback never waits", "[pool]") {
+  mend::manual_clock clock;
+  fake_backend backend{clock};
+  mend::recording_sink sink;
+  pool_type pool{clock, backend.factory(), {.min_size = 1, .max_size = 1, .acquire_timeout = 2s, .sink = &sink}};
+  clock.run_due();
+
+  std::optional<mend::result<lease_type>> first;
+  std::optional<mend::result<lease_type>> second;
+  clock.schedule_after(1s, [&] {
+    first.emplace(pool.try_acquire());
+    second.emplace(pool.try_acquire());
+  });
+  clock.advance(1s);
+
+  REQUIRE(first.has_value());
+  REQUIRE(*first);
+  CHECK(first->value()->id() == 1);
+  REQUIRE(second.has_value());
+  REQUIRE_FALSE(*second);
+  CHECK(second->error() == mend::errc::pool_exhausted);
+  CHECK(pool.stats().acquire_timeouts == 0);
+  CHECK(sink.count(mend::event_kind::pool_acquire_timed_out) == 0);
+  CHECK(pool.stats().waiters == 0);
+
+  first.reset();
+  CHECK(pool.stats().idle == 1);
+  check_invariants(pool, backend);
+}

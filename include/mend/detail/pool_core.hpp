@@ -34,6 +34,9 @@ namespace detail {
 
 // The cause of a connection's removal, sent as the `reason` of
 // pool_connection_removed.
+// Whether acquire() waits for a connection when none is free.
+enum class pool_wait { until_timeout, never };
+
 // `stale`: idle, and opened no later than a connection that broke in use.
 enum class removal_reason { broken, stale, invalid, expired, idle, closed };
 
@@ -114,7 +117,7 @@ class pool_core : public std::enable_shared_from_this<pool_core<Connection>> {
 
   // Returns a leased entry (active_ already counts it), or pool_recovering,
   // pool_exhausted, or cancelled after shutdown.
-  result<entry> acquire() {
+  result<entry> acquire(pool_wait wait) {
     std::unique_lock lock(mutex_);
     // One clock reading serves the deadline and the first checks; the loop
     // reads the clock again only after it released the lock.
@@ -135,6 +138,10 @@ class pool_core : public std::enable_shared_from_this<pool_core<Connection>> {
         continue;  // the factory failed: recovery mode, or wait during the pause
       }
 
+      if (wait == pool_wait::never) {
+        schedule_refill_locked(now);
+        return make_error_code(errc::pool_exhausted);
+      }
       return wait_locked(lock, deadline);
     }
   }
