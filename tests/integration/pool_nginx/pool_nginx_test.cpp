@@ -288,8 +288,10 @@ TEST_CASE("pool recovers after nginx restarts", "[integration][pool_nginx]") {
     CHECK(took < 500ms);
   }
 
-  // One recovery attempt per 5 s tick, each refused.
-  REQUIRE(wait_until([&] { return pool.stats().recovery_attempts >= 1; }, 8000ms));
+  // One recovery attempt per 5 s tick, each refused. The stats count an
+  // attempt when it starts and the event comes when it ends, so wait for the
+  // event.
+  REQUIRE(wait_until([&] { return events.count(mend::event_kind::pool_recovery_attempt) >= 1; }, 8000ms));
   const auto attempts = events.events(mend::event_kind::pool_recovery_attempt);
   REQUIRE_FALSE(attempts.empty());
   CHECK(attempts[0].error == std::errc::connection_refused);

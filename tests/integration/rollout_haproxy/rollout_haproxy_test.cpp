@@ -361,8 +361,8 @@ TEST_CASE("command line rollout names a missing server", "[integration][haproxy]
   CHECK(run.exit_code == 1);
   REQUIRE(run.lines.size() == 2);
   CHECK(run.lines[0] ==
-        "rolled back: traffic switch failed before the first step; blue could not get all traffic yet, retrying "
-        "every 100ms: reading the weight of red failed: No such server.");
+        "rolled back: traffic switch failed before the first step; blue could not get all traffic: "
+        "reading the weight of red failed: No such server.");
   CHECK(run.lines[1] ==
         "warning: blue does not have all traffic yet: reading the weight of red failed: No such server.");
 }
