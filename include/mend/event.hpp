@@ -32,12 +32,13 @@ MEND_BEGIN_NAMESPACE
   X(retry_succeeded, retry)                                                                           \
   /* retry: a retry attempt (attempt >= 2) failed (error) */                                          \
   X(retry_failed, retry)                                                                              \
-  /* retry: the call ends without success (reason: exhausted, not retryable, circuit open, deadline, \
-     cancelled; error = the last error) */                                                            \
+  /* retry: the call ends without success (reason: "retries exhausted", "not retryable", "circuit     \
+     open", a deadline or Retry-After that ends the retries, "cancelled"; error = the last error) */  \
   X(retry_gave_up, retry)                                                                             \
   /* pool: a connection was created and added */                                                      \
   X(pool_connection_created, connection_pool)                                                         \
-  /* pool: a connection was removed and destroyed (reason: broken, invalid, expired, idle, closed) */ \
+  /* pool: a connection was removed and destroyed (reason: broken, stale, invalid, expired, idle,     \
+     closed) */                                                                                       \
   X(pool_connection_removed, connection_pool)                                                         \
   /* pool: the factory failed to create a connection (error) */                                      \
   X(pool_create_failed, connection_pool)                                                              \
@@ -68,7 +69,9 @@ MEND_BEGIN_NAMESPACE
   X(rollout_started, rollout)                                                                         \
   X(rollout_step_changed, rollout)                                                                    \
   X(rollout_promoted, rollout)                                                                        \
-  X(rollout_rolled_back, rollout)
+  X(rollout_rolled_back, rollout)                                                                     \
+  /* rollout: blue got all traffic on a later try, after a rollback could not give it at once */      \
+  X(rollout_traffic_restored, rollout)
 
 // Every counter and gauge name, declared once: X(name). Events carry samples
 // of these so that a report never recomputes what a component already counts.
@@ -82,7 +85,7 @@ MEND_BEGIN_NAMESPACE
   X(failed_retries)     /* retry: retry attempts that failed */                   \
   X(active)             /* pool: connections leased out */                        \
   X(idle)               /* pool: connections ready to lease */                    \
-  X(total)              /* pool: connections alive or being created */            \
+  X(total)              /* pool: connections alive, being created or destroyed */  \
   X(waiters)            /* pool: callers waiting in acquire() */                  \
   X(recovery_attempts)  /* pool: creation attempts made in recovery mode */       \
   X(weight)             /* balancer: the effective weight of an endpoint */

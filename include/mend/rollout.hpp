@@ -61,7 +61,7 @@ struct rollout_status {
   int green_weight = 0;            // green's weight as last applied (blue has 100 minus it)
   std::string live;                // the target that serves production: blue, or green once promoted
   std::string standby;             // the other one: green while rolling out, blue once promoted
-  std::string reason;              // why the rollout is in its state, as in the last event
+  std::string reason;              // why the rollout is in its state
   bool traffic_restored = true;    // false while a rollback could not yet give blue all traffic
   switch_error last_switch_error;  // the traffic switch's last failure, if any
 };
@@ -525,6 +525,7 @@ class rollout {
     auto restored = give_blue_everything_locked();
     if (restored) {
       reason_ = fmt::format("{}; blue got all traffic on a later try", rollback_reason_);
+      emit_locked(event_kind::rollout_traffic_restored, clock_.now(), "rolled_back", "rolled_back", reason_);
     } else {
       reason_ = fmt::format("{}; blue could not get all traffic: {}", rollback_reason_, traffic_.last_error().message);
       schedule_tick_locked(clock::add_saturated(clock_.now(), options_.health_interval));

@@ -535,7 +535,8 @@ class status_reporter final : public metrics_sink {
     auto& rollout = find_or_add(rollouts_, e.component, &rollout_summary::name);
     switch (e.kind) {
       case event_kind::rollout_promoted: rollout.phase = "promoted"; break;
-      case event_kind::rollout_rolled_back: rollout.phase = "rolled_back"; break;
+      case event_kind::rollout_rolled_back:
+      case event_kind::rollout_traffic_restored: rollout.phase = "rolled_back"; break;
       default: rollout.phase = "in_progress"; break;
     }
     rollout.step = std::string(e.to);

@@ -479,6 +479,12 @@ TEST_CASE("failed rollback retries until blue has everything", "[rollout]") {
   CHECK(deploy.status().traffic_restored);
   CHECK(deploy.status().reason == "green failed its health checks at 10% (UP); blue got all traffic on a later try");
   CHECK(deploy.status().last_switch_error.message.empty());
+  const auto restored = f.sink.events(mend::event_kind::rollout_traffic_restored);
+  REQUIRE(restored.size() == 1);
+  CHECK(restored[0].from == "rolled_back");
+  CHECK(restored[0].to == "rolled_back");
+  CHECK(restored[0].reason == "green failed its health checks at 10% (UP); blue got all traffic on a later try");
+  CHECK(restored[0].level == mend::severity::info);
   CHECK(f.traffic.weight_of("blue") == 100);
   CHECK(f.traffic.weight_of("green") == 0);
   CHECK(f.sink.count(mend::event_kind::rollout_rolled_back) == 1);

@@ -557,3 +557,22 @@ TEST_CASE("concurrent recording keeps every count", "[status_reporter]") {
   CHECK(report.history.size() == 50);
   CHECK(report.history_dropped == threads * (events_per_thread / 10) - 50);
 }
+
+TEST_CASE("rollout stays rolled back when traffic is restored", "[status_reporter]") {
+  mend::manual_clock clock;
+  mend::status_reporter status{clock};
+
+  status.record(make_transition(mend::event_kind::rollout_rolled_back, "aos_deploy", "50%", "rolled_back",
+                                "green failed; blue could not get all traffic", clock));
+  clock.advance(1s);
+  status.record(make_transition(mend::event_kind::rollout_traffic_restored, "aos_deploy", "rolled_back",
+                                "rolled_back", "green failed; blue got all traffic on a later try", clock));
+
+  const auto report = status.snapshot();
+  REQUIRE(report.rollouts.size() == 1);
+  CHECK(report.rollouts[0].phase == "rolled_back");
+  CHECK(report.rollouts[0].step == "rolled_back");
+  CHECK(report.rollouts[0].last_reason == "green failed; blue got all traffic on a later try");
+  CHECK(report.rollouts[0].last_change == new_year + 1s);
+  CHECK(report.history.size() == 2);
+}
