@@ -84,7 +84,7 @@ Options:
   --dashboard-bind ADDR the address the dashboard binds (default: 127.0.0.1); give
                         it to serve on any other address, e.g. 0.0.0.0
   --dashboard-token T   require "Authorization: Bearer T" on both paths (at least
-                        16 characters: letters, digits, - . _ ~ + /)
+                        16 characters: letters, digits, - . _ ~ + / and = at the end)
   --help                print this help and exit
 
 A DURATION is a number with the unit ms, s or m (500ms, 30s, 2m); a bare number

@@ -25,8 +25,10 @@ MEND_BEGIN_NAMESPACE
 //
 // Leasing: acquire() returns an RAII lease. Destroying the lease returns the
 // connection; lease.fail(ec) reports it broken, and the pool destroys it.
-// Broken connections, those the validator rejects and those older than
-// max_lifetime are removed; replacements bring the pool back to min_size. The
+// The pool removes broken connections and the idle ones opened no later than
+// a connection that broke in use. It also removes those the validator
+// rejects, those older than max_lifetime, and those idle longer than
+// idle_timeout above min_size. Replacements bring it back to min_size. The
 // pool never has more than max_size connections, counting those being
 // created and those whose destructor is still running (also when that
 // destructor throws).

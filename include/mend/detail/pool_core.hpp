@@ -32,12 +32,12 @@
 MEND_BEGIN_NAMESPACE
 namespace detail {
 
-// The cause of a connection's removal, sent as the `reason` of
-// pool_connection_removed.
 // Whether acquire() waits for a connection when none is free.
 enum class pool_wait { until_timeout, never };
 
-// `stale`: idle, and opened no later than a connection that broke in use.
+// The cause of a connection's removal, sent as the `reason` of
+// pool_connection_removed. `stale`: idle, and opened no later than a
+// connection that broke in use.
 enum class removal_reason { broken, stale, invalid, expired, idle, closed };
 
 constexpr std::string_view to_string(removal_reason reason) noexcept {
