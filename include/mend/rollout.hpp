@@ -285,8 +285,12 @@ class rollout {
   result<void> run_operation(Operation&& operation) {
     std::vector<timer_id> stale;
     result<void> outcome = success();
+    // Read under the lock: once a tick releases it, the destructor may run
+    // and end before the tick returns.
+    clock* clk = nullptr;
     {
       std::lock_guard lock(mutex_);
+      clk = &clock_;
       set_running_on(std::this_thread::get_id());
       try {
         outcome = operation(stale);
@@ -300,7 +304,7 @@ class rollout {
       publish_locked();
     }
     for (const auto id : stale)
-      if (id != 0) clock_.cancel(id);
+      if (id != 0) clk->cancel(id);
     return outcome;
   }
 
