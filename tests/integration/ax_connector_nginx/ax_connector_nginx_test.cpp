@@ -76,33 +76,17 @@ std::string aif_nginx_config(const std::string& directory, std::uint16_t port, a
                         "      default_type text/html;\n"
                         "      return 503 \"<html><body><h1>Service Unavailable</h1></body></html>\\n\";\n"
                         "    }\n"};
-  return fmt::format(
-      "daemon off;\n"
-      "master_process on;\n"
-      "worker_processes 1;\n"
-      "pid {dir}/nginx.pid;\n"
-      "error_log {dir}/error.log info;\n"
-      "events {{ worker_connections 256; }}\n"
-      "http {{\n"
-      "  access_log off;\n"
-      "  client_body_temp_path {dir}/client_body;\n"
-      "  proxy_temp_path {dir}/proxy;\n"
-      "  fastcgi_temp_path {dir}/fastcgi;\n"
-      "  uwsgi_temp_path {dir}/uwsgi;\n"
-      "  scgi_temp_path {dir}/scgi;\n"
-      "  keepalive_timeout 75s;\n"
-      "  keepalive_requests 100000;\n"
-      "  map $http_soapaction $aif_reply {{\n"
-      "    \"~/SalesOrderService/read\\\"?$\" read_response.xml;\n"
-      "    \"~/SalesOrderService/create\\\"?$\" create_response.xml;\n"
-      "    default \"\";\n"
-      "  }}\n"
-      "  server {{\n"
-      "    listen 127.0.0.1:{port};\n"
-      "{server}"
-      "  }}\n"
-      "}}\n",
-      fmt::arg("dir", directory), fmt::arg("port", port), fmt::arg("server", server));
+  return mend_test::nginx_config_with(
+      directory, fmt::format("  map $http_soapaction $aif_reply {{\n"
+                             "    \"~/SalesOrderService/read\\\"?$\" read_response.xml;\n"
+                             "    \"~/SalesOrderService/create\\\"?$\" create_response.xml;\n"
+                             "    default \"\";\n"
+                             "  }}\n"
+                             "  server {{\n"
+                             "    listen 127.0.0.1:{port};\n"
+                             "{server}"
+                             "  }}\n",
+                             fmt::arg("port", port), fmt::arg("server", server)));
 }
 
 // One nginx on 127.0.0.1 with its own directory, configuration, pid file and

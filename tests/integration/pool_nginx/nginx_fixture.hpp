@@ -40,11 +40,10 @@ inline std::uint16_t free_loopback_port() {
   return acceptor.local_endpoint().port();
 }
 
-// The configuration: one worker, keep-alive on, and two locations. "/"
-// returns nginx's own connection serial number and the request count on that
-// connection, so a test can see that a connection was reused; "/close"
-// responds with "Connection: close".
-inline std::string nginx_config(const std::string& directory, std::uint16_t port) {
+// An nginx.conf for a test server: one worker in the foreground, every file
+// under `directory`, keep-alive on, and `http_body` (a map, the server
+// block) inside the http block.
+inline std::string nginx_config_with(const std::string& directory, const std::string& http_body) {
   return fmt::format(
       "daemon off;\n"
       "master_process on;\n"
@@ -61,14 +60,25 @@ inline std::string nginx_config(const std::string& directory, std::uint16_t port
       "  scgi_temp_path {dir}/scgi;\n"
       "  keepalive_timeout 75s;\n"
       "  keepalive_requests 100000;\n"
-      "  server {{\n"
-      "    listen 127.0.0.1:{port};\n"
-      "    default_type text/plain;\n"
-      "    location / {{ return 200 \"connection=$connection requests=$connection_requests\\n\"; }}\n"
-      "    location = /close {{ keepalive_timeout 0; return 200 \"closing\\n\"; }}\n"
-      "  }}\n"
+      "{body}"
       "}}\n",
-      fmt::arg("dir", directory), fmt::arg("port", port));
+      fmt::arg("dir", directory), fmt::arg("body", http_body));
+}
+
+// The configuration of the pool tests' server, with two locations. "/"
+// returns nginx's own connection serial number and the request count on that
+// connection, so a test can see that a connection was reused; "/close"
+// responds with "Connection: close".
+inline std::string nginx_config(const std::string& directory, std::uint16_t port) {
+  return nginx_config_with(
+      directory,
+      fmt::format("  server {{\n"
+                  "    listen 127.0.0.1:{port};\n"
+                  "    default_type text/plain;\n"
+                  "    location / {{ return 200 \"connection=$connection requests=$connection_requests\\n\"; }}\n"
+                  "    location = /close {{ keepalive_timeout 0; return 200 \"closing\\n\"; }}\n"
+                  "  }}\n",
+                  fmt::arg("port", port)));
 }
 
 class nginx_fixture {
