@@ -84,12 +84,13 @@ struct run_summary {
   bool any_request_succeeded() const { return requests.succeeded > 0; }
   bool passed() const { return failure_reasons().empty(); }
 
-  // Why the run failed, separated by "; ", or an empty string when it passed.
+  // Returns the reasons the run failed, separated by "; ", or an empty string
+  // when it passed.
   std::string failure_reasons() const {
-    std::string why;
-    const auto add = [&why](const std::string& reason) {
-      if (!why.empty()) why += "; ";
-      why += reason;
+    std::string reasons;
+    const auto add = [&reasons](const std::string& reason) {
+      if (!reasons.empty()) reasons += "; ";
+      reasons += reason;
     };
     if (!all_requests_ended())
       add(fmt::format("{} requests did not end within the deadline", requests.in_flight + requests.late));
@@ -97,7 +98,7 @@ struct run_summary {
       add(fmt::format("no request succeeded ({} issued, {} failed)", requests.issued, requests.failed));
     if (recovery.success_rate < min_success_rate)
       add(fmt::format("the recovery rate {:.1f} % is below {:.0f} %", recovery.success_rate, min_success_rate));
-    return why;
+    return reasons;
   }
 };
 
